@@ -1,0 +1,187 @@
+"""The five-control music brief: the one schema of the project.
+
+Its JSON form is a public contract read by tests, the CLI and the UI, so field names and
+shapes here change only together with the README.
+"""
+from __future__ import annotations
+
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+MAX_WORDS = 5
+MAX_ITEMS = 8
+BPM_MIN, BPM_MAX = 40, 220
+DURATION_MIN_S, DURATION_MAX_S = 1.0, 180.0
+DEFAULT_DURATION_S = 10.0
+
+MixBrightness = Optional[Literal["bright", "dark", "balanced"]]
+MixWidth = Optional[Literal["wide", "narrow", "balanced"]]
+MixSpace = Optional[Literal["dry", "reverberant", "balanced"]]
+
+
+def _check_phrase(value: str) -> str:
+    """A slot value is a short, clean phrase: MusicGen prompts degrade with rambling text."""
+    cleaned = " ".join(str(value).split()).strip(" ,.;:")
+    if not cleaned:
+        raise ValueError("an empty phrase is not a value")
+    if len(cleaned.split()) > MAX_WORDS:
+        raise ValueError(f"'{cleaned}' is longer than {MAX_WORDS} words; say it shorter")
+    return cleaned.lower()
+
+
+def _check_phrases(values: list[str]) -> list[str]:
+    out: list[str] = []
+    for v in values:
+        phrase = _check_phrase(v)
+        if phrase not in out:
+            out.append(phrase)
+    if len(out) > MAX_ITEMS:
+        raise ValueError(f"at most {MAX_ITEMS} items fit; got {len(out)}")
+    return out
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Style(_Strict):
+    genre: Optional[str] = None
+    mood: list[str] = Field(default_factory=list)
+
+    _genre = field_validator("genre")(lambda v: None if v is None else _check_phrase(v))
+    _mood = field_validator("mood")(_check_phrases)
+
+
+class Tempo(_Strict):
+    bpm: Optional[int] = None
+    feel: Optional[str] = None
+
+    @field_validator("bpm")
+    @classmethod
+    def _bpm_in_range(cls, v: Optional[int]) -> Optional[int]:
+        if v is not None and not BPM_MIN <= v <= BPM_MAX:
+            raise ValueError(f"{v} BPM is outside {BPM_MIN}-{BPM_MAX} BPM")
+        return v
+
+    _feel = field_validator("feel")(lambda v: None if v is None else _check_phrase(v))
+
+
+class Palette(_Strict):
+    instruments: list[str] = Field(default_factory=list)
+    production: list[str] = Field(default_factory=list)
+
+    _lists = field_validator("instruments", "production")(_check_phrases)
+
+
+class Structure(_Strict):
+    sections: list[str] = Field(default_factory=list)
+
+    @field_validator("sections")
+    @classmethod
+    def _sections(cls, values: list[str]) -> list[str]:
+        # Sections repeat on purpose (verse chorus verse chorus), so no de-duplication here.
+        out = [_check_phrase(v) for v in values]
+        if len(out) > MAX_ITEMS:
+            raise ValueError(f"at most {MAX_ITEMS} sections fit; got {len(out)}")
+        return out
+
+
+class Mix(_Strict):
+    brightness: MixBrightness = None
+    width: MixWidth = None
+    space: MixSpace = None
+
+
+class MusicBrief(_Strict):
+    style: Style = Field(default_factory=Style)
+    tempo: Tempo = Field(default_factory=Tempo)
+    palette: Palette = Field(default_factory=Palette)
+    structure: Structure = Field(default_factory=Structure)
+    mix: Mix = Field(default_factory=Mix)
+    exclude: list[str] = Field(default_factory=list)
+    duration_s: float = DEFAULT_DURATION_S
+    seed: Optional[int] = None
+
+    _exclude = field_validator("exclude")(_check_phrases)
+
+    @field_validator("duration_s")
+    @classmethod
+    def _duration(cls, v: float) -> float:
+        if not DURATION_MIN_S <= v <= DURATION_MAX_S:
+            raise ValueError(
+                f"{v:g} seconds is outside {DURATION_MIN_S:g}-{DURATION_MAX_S:g} seconds"
+            )
+        return round(float(v), 2)
+
+    @field_validator("seed")
+    @classmethod
+    def _seed(cls, v: Optional[int]) -> Optional[int]:
+        if v is not None and not 0 <= v < 2**32:
+            raise ValueError("a seed is a whole number from 0 to 4294967295")
+        return v
+
+
+CONTROLS = ("style", "tempo", "palette", "structure", "mix")
+
+# Every leaf of the brief by dotted path; the dialogue tracks who set each one.
+LEAF_PATHS = (
+    "style.genre", "style.mood", "tempo.bpm", "tempo.feel",
+    "palette.instruments", "palette.production", "structure.sections",
+    "mix.brightness", "mix.width", "mix.space", "exclude", "duration_s", "seed",
+)
+
+
+def get_path(brief: MusicBrief, path: str) -> Any:
+    obj: Any = brief
+    for part in path.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def with_value(brief: MusicBrief, path: str, value: Any) -> MusicBrief:
+    """Return a copy with one leaf set; raises ValueError with a readable message."""
+    data = brief.model_dump()
+    node = data
+    parts = path.split(".")
+    for part in parts[:-1]:
+        node = node[part]
+    node[parts[-1]] = value
+    try:
+        return MusicBrief.model_validate(data)
+    except ValidationError as err:
+        raise ValueError(readable_error(err)) from None
+
+
+def readable_error(err: ValidationError) -> str:
+    """One sentence per problem, without pydantic's internals."""
+    parts = []
+    for e in err.errors():
+        where = ".".join(str(p) for p in e["loc"] if not isinstance(p, int))
+        msg = str(e["msg"]).removeprefix("Value error, ")
+        parts.append(f"{where}: {msg}" if where else msg)
+    return "; ".join(parts)
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or value == [] or value == ""
+
+
+def diff(old: MusicBrief, new: MusicBrief) -> list[str]:
+    """Dotted paths whose value differs between two briefs, in schema order."""
+    return [p for p in LEAF_PATHS if get_path(old, p) != get_path(new, p)]
+
+
+def describe_value(value: Any) -> str:
+    if value is None:
+        return "unset"
+    if isinstance(value, list):
+        return ", ".join(value) if value else "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def describe_change(old: MusicBrief, new: MusicBrief, path: str) -> str:
+    """`mix.brightness: balanced -> dark`: the form the issue and the UI use."""
+    return f"{path}: {describe_value(get_path(old, path))} -> {describe_value(get_path(new, path))}"

@@ -1,0 +1,106 @@
+"""Command line: scripted conversations, an interactive chat, and a prompt coach.
+
+    python -m assistant.cli run FILE.yaml [--json] [--llm ...] [--music ...]
+    python -m assistant.cli chat
+    python -m assistant.cli refine < requests.txt
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Optional
+
+from assistant.conversation import ExpectationFailed, load_spec, run_conversation
+from assistant.config import load_config
+from assistant.refine import refine
+from assistant.services import build_understanding, make_session
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--llm", help="off | embedded | PATH.gguf | hf:REPO/FILE.gguf")
+    parser.add_argument("--music", help="off | sketch | musicgen[:ID_OR_PATH]")
+    parser.add_argument("--takes", type=int, help="takes per generation (1-4)")
+    parser.add_argument("--duration", type=float, dest="duration_s", help="seconds per take")
+    parser.add_argument("--seed", type=int, help="base seed for reproducible conversations")
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    return {k: getattr(args, k, None) for k in ("llm", "music", "takes", "duration_s", "seed")}
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    spec = load_spec(args.file)
+    records = []
+    try:
+        records = run_conversation(spec, lambda s: make_session(s, **_overrides(args)))
+        status = 0
+    except ExpectationFailed as failure:
+        print(f"FAILED {spec.name}: {failure}", file=sys.stderr)
+        status = 1
+    if args.json:
+        print(json.dumps([r.model_dump(mode="json") for r in records], indent=2))
+    elif status == 0:
+        for r in records:
+            print(f"> {r.user}\n[{r.action}] {r.reply}")
+            if r.options:
+                print("   options: " + " | ".join(r.options))
+            for take in r.takes:
+                print(f"   take: {take['path']} (seed {take['seed']})")
+        print(f"PASSED {spec.name} ({len(records)} turns)")
+    return status
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    session = make_session({}, **_overrides(args))
+    print("MusicBrief chat. Describe a song; Ctrl-D to quit.")
+    while True:
+        try:
+            message = input("you> ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        record = session.send(message, progress=_print_progress)
+        print(f"musicbrief> {record.reply}")
+        for i, option in enumerate(record.options, 1):
+            print(f"   [{i}] {option}")
+        for take in record.takes:
+            print(f"   take {take['path']} (seed {take['seed']})")
+
+
+def _print_progress(fraction: float, label: str) -> None:
+    print(f"\r   {label} {fraction:4.0%}", end="" if fraction < 1 else "\n", flush=True)
+
+
+def cmd_refine(args: argparse.Namespace) -> int:
+    """One request per line -> one JSON line with the filled brief and prompt; never asks."""
+    config = load_config(**{k: v for k, v in _overrides(args).items() if k in ("llm", "seed")})
+    understand = build_understanding(config.llm, config)
+    for line in sys.stdin:
+        request = line.strip()
+        if not request:
+            continue
+        brief, prompt, notices = refine(request, understand=understand, seed=config.seed)
+        out = {"request": request, "brief": brief.model_dump(mode="json"), "prompt": prompt}
+        if notices:
+            out["notices"] = notices
+        print(json.dumps(out), flush=True)
+    return 0
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m assistant.cli", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a conversation file")
+    run.add_argument("file")
+    run.add_argument("--json", action="store_true", help="print one JSON record per turn")
+    _common(run)
+    _common(sub.add_parser("chat", help="interactive chat in the terminal"))
+    _common(sub.add_parser("refine", help="stdin requests -> JSON briefs and prompts"))
+    args = parser.parse_args(argv)
+    return {"run": cmd_run, "chat": cmd_chat, "refine": cmd_refine}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

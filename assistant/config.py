@@ -1,0 +1,32 @@
+"""Settings from environment variables, with defaults that work offline."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+
+class AppConfig(BaseModel):
+    llm: str = "embedded"  # off | embedded | /path/to/model.gguf | hf:REPO/FILE.gguf
+    music: str = "musicgen"  # off | sketch | musicgen[:HF_ID_OR_PATH]
+    takes: int = Field(default=2, ge=1, le=4)
+    duration_s: float = Field(default=10.0, ge=1, le=180)
+    seed: int = 0
+    output_dir: Path = Path("outputs")
+    keep_files_minutes: float = 120.0
+    llm_threads: int = Field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
+
+
+ENV_PREFIX = "MUSICBRIEF_"
+
+
+def load_config(**overrides: object) -> AppConfig:
+    """Environment first (MUSICBRIEF_LLM, MUSICBRIEF_MUSIC, ...), explicit overrides win."""
+    values: dict[str, object] = {}
+    for name in AppConfig.model_fields:
+        env = os.environ.get(ENV_PREFIX + name.upper())
+        if env is not None and env != "":
+            values[name] = env
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return AppConfig.model_validate(values)

@@ -1,0 +1,114 @@
+"""Scripted conversations: YAML files of turns with expectations, run through a Session.
+
+The CLI (`python -m assistant.cli run`) and the test suite use this same runner.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import yaml
+from pydantic import BaseModel, Field
+
+from assistant.session import Session, TurnRecord
+
+
+class Turn(BaseModel):
+    user: str
+    expect: dict[str, Any] = Field(default_factory=dict)
+
+
+class ConversationSpec(BaseModel):
+    name: str
+    settings: dict[str, Any] = Field(default_factory=dict)
+    turns: list[Turn]
+
+
+class ExpectationFailed(AssertionError):
+    def __init__(self, turn_index: int, user: str, problems: list[str]):
+        self.turn_index, self.user, self.problems = turn_index, user, problems
+        super().__init__(f"turn {turn_index + 1} ({user!r}): " + "; ".join(problems))
+
+
+def load_spec(path: Path | str) -> ConversationSpec:
+    with open(path, encoding="utf-8") as fh:
+        return ConversationSpec.model_validate(yaml.safe_load(fh))
+
+
+def _dotted(data: dict[str, Any], path: str) -> Any:
+    for part in path.split("."):
+        data = data[part]
+    return data
+
+
+def check(record: TurnRecord, expect: dict[str, Any], previous: Optional[TurnRecord]) -> list[str]:
+    """`previous` is the last turn that generated, for seed comparisons."""
+    problems: list[str] = []
+    text, prompt = record.reply.lower(), (record.prompt or "").lower()
+    for key, want in expect.items():
+        if key in ("action", "asks_about", "changed"):
+            got = getattr(record, key)
+            if got != want:
+                problems.append(f"{key} is {got!r}, expected {want!r}")
+        elif key in ("changed_includes", "filled_includes", "options_include"):
+            got = getattr(record, key.rsplit("_", 1)[0])
+            missing = [w for w in want if w not in got]
+            if missing:
+                problems.append(f"{key.rsplit('_', 1)[0]} {got!r} lacks {missing!r}")
+        elif key == "brief":
+            for path, value in want.items():
+                got = _dotted(record.brief, path)
+                if got != value:
+                    problems.append(f"brief.{path} is {got!r}, expected {value!r}")
+        elif key == "brief_includes":
+            for path, values in want.items():
+                got = _dotted(record.brief, path)
+                missing = [v for v in values if v not in got]
+                if missing:
+                    problems.append(f"brief.{path} {got!r} lacks {missing!r}")
+        elif key == "brief_excludes":
+            for path, values in want.items():
+                got = _dotted(record.brief, path) or []
+                present = [v for v in values if v in got]
+                if present:
+                    problems.append(f"brief.{path} {got!r} should not hold {present!r}")
+        elif key in ("reply_contains", "prompt_contains"):
+            haystack = text if key == "reply_contains" else prompt
+            missing = [w for w in want if w.lower() not in haystack]
+            if missing:
+                problems.append(f"{key.split('_')[0]} lacks {missing!r}")
+        elif key == "options_count":
+            low, high = want
+            if not low <= len(record.options) <= high:
+                problems.append(f"{len(record.options)} options, expected {low}-{high}")
+        elif key == "prompt_max_words":
+            if len(prompt.split()) > want:
+                problems.append(f"prompt has {len(prompt.split())} words, expected at most {want}")
+        elif key == "takes":
+            if len(record.takes) != want:
+                problems.append(f"{len(record.takes)} takes, expected {want}")
+        elif key == "same_seeds_as_previous":
+            same = previous is not None and record.seeds == previous.seeds
+            if same != want:
+                problems.append(f"seeds {record.seeds} vs previous {previous.seeds if previous else None}")
+        elif key == "seeds":
+            if record.seeds != want:
+                problems.append(f"seeds are {record.seeds}, expected {want}")
+        else:
+            problems.append(f"unknown expectation {key!r}")
+    return problems
+
+
+def run_conversation(spec: ConversationSpec, make_session: Callable[[dict[str, Any]], Session],
+                     strict: bool = True) -> list[TurnRecord]:
+    """Run every turn; raise ExpectationFailed at the first turn that misses its expectations."""
+    session = make_session(spec.settings)
+    records: list[TurnRecord] = []
+    for index, turn in enumerate(spec.turns):
+        record = session.send(turn.user)
+        generated = [r for r in records if r.action == "generate"]
+        problems = check(record, turn.expect, generated[-1] if generated else None)
+        records.append(record)
+        if problems and strict:
+            raise ExpectationFailed(index, turn.user, problems)
+    return records

@@ -1,0 +1,196 @@
+"""The conversation policy: a pure `step(state, message) -> (state, Reply)`.
+
+It decides (ask, generate or answer) from what the deterministic reader found; an optional
+LLM only adds grounded proposals and wording (assistant.understand), never the decision.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from assistant import numbers
+from assistant.brief import (LEAF_PATHS, MusicBrief, describe_change, describe_value, diff, get_path,
+                             with_value)
+from assistant.extract import Extraction, extract, normalise
+from assistant.fill import fill_gaps
+from assistant.intents import detect_intents
+from assistant.questions import (Question, build_question, conflict_question, next_control,
+                                 ready_to_generate)
+from assistant.render import render_prompt
+from assistant.state import Reply, Round, State, new_song_state
+from assistant.templates import reply
+from assistant.update import apply_extraction
+
+MAX_QUESTIONS_PER_SONG = 2
+
+
+def step(state: State, message: str, understand: Optional[object] = None) -> tuple[State, Reply]:
+    """One user turn. `understand` is an optional assistant.understand.Understanding (LLM helper)."""
+    state = state.model_copy(deep=True)
+    state.turn += 1
+    text = normalise(message)
+    if not text.strip(" .,!?;:-_*~"):
+        return state, Reply(text=reply("empty"), action="answer", options=state.pending_options,
+                            asks_about=[state.pending] if state.pending else [])
+    intents = detect_intents(text)
+    ex = extract(text)
+    if understand is not None:
+        ex, intents = understand.enrich(state, text, ex, intents)
+
+    if "new_song" in intents:
+        state = new_song_state(state.settings, song=state.song + 1)
+        if not ex.names_music():
+            return _ask(state, "style", [], lead=reply("new_song"))
+    if ex.take_count:
+        state.settings.takes = max(1, min(4, ex.take_count))
+    generated = state.phase == "generated"
+    if generated and ("like" in intents or _is_bare_take_ref(text)) and not ex.names_music():
+        return _keep(state, text)
+    if generated and "more_variations" in intents and not ex.names_music():
+        return _generate(state, seeds=state.derived_seeds(state.settings.takes),
+                         lead=reply("more_variations"))
+    if "surprise" in intents:
+        return _update_and_generate(state, ex, force=True)
+    if ex.names_music() or ex.seed is not None:
+        return _update_and_generate(state, ex, force=False)
+    if "help" in intents:
+        return state, _answer(state, reply("help"))
+    if "show_brief" in intents:
+        return state, _answer(state, reply("brief_summary", prompt=render_prompt(state.brief)))
+    if state.phase == "collecting" and "generate" in intents:
+        return _update_and_generate(state, ex, force=True)
+    if "request" in intents and state.phase == "new":
+        return _decide(state, [])
+    if "greeting" in intents:
+        return state, _answer(state, reply("greeting"))
+    if "thanks" in intents:
+        return state, _answer(state, reply("thanks"))
+    pending = f"{reply('ask_' + state.pending, **_ask_vars(state))}" if state.pending else ""
+    wording = understand.answer(state, text) if understand is not None else None
+    return state, _answer(state, wording or reply("off_topic", pending=pending))
+
+
+def _is_bare_take_ref(text: str) -> bool:
+    return numbers.find_take_ref(text) is not None and len(text.split()) <= 3
+
+
+def _answer(state: State, text: str) -> Reply:
+    """An answer keeps any pending question's options clickable."""
+    return Reply(text=text, action="answer", options=state.pending_options,
+                 asks_about=[state.pending] if state.pending else [])
+
+
+def _ask_vars(state: State) -> dict[str, str]:
+    return {"genre": state.brief.style.genre or "", "moods": ", ".join(state.brief.style.mood)}
+
+
+def _ask(state: State, control: str, notices: list[str], lead: str = "",
+         question: Optional[Question] = None) -> tuple[State, Reply]:
+    question = question or build_question(state.brief, control)
+    state.phase = "collecting"
+    state.pending = question.control
+    state.pending_options = question.options
+    state.questions_asked += 1
+    asked = "" if lead else reply(f"ask_{control}", **_ask_vars(state))
+    text = " ".join(t for t in [lead, *notices, asked] if t)
+    return state, Reply(text=text, action="ask", asks_about=[control], options=state.pending_options,
+                        notices=notices)
+
+
+def _record_user_paths(state: State, paths: list[str]) -> None:
+    state.user_paths = [p for p in LEAF_PATHS if p in paths or p in state.user_paths]
+    state.filled_paths = [p for p in state.filled_paths if p not in paths]
+
+
+def _update_and_generate(state: State, ex: Extraction, force: bool) -> tuple[State, Reply]:
+    before = state.brief
+    update = apply_extraction(before, ex)
+    genre_changed = update.brief.style.genre != before.style.genre and before.style.genre is not None
+    state.brief = update.brief
+    _record_user_paths(state, update.user_paths)
+    if genre_changed:  # defaults of the old genre give way to the new genre's defaults
+        state.brief = _cleared(state.brief, state.filled_paths)
+        state.filled_paths = []
+    if ex.conflicts:  # the notice itself is the question ("fast or slow?")
+        question = conflict_question(ex.conflicts[0])
+        return _ask(state, question.control, [], lead=" ".join(update.notices), question=question)
+    if state.phase == "generated" and not force:
+        return _edit(state, before, update.notices)
+    if force:
+        return _generate(state, seeds=None, notices=update.notices, before=before)
+    return _decide(state, update.notices)
+
+
+def _cleared(brief: MusicBrief, paths: list[str]) -> MusicBrief:
+    empty = MusicBrief()
+    for path in paths:
+        brief = with_value(brief, path, get_path(empty, path))
+    return brief
+
+
+def _decide(state: State, notices: list[str]) -> tuple[State, Reply]:
+    if ready_to_generate(state.brief) or state.questions_asked >= MAX_QUESTIONS_PER_SONG:
+        return _generate(state, seeds=None, notices=notices)
+    return _ask(state, next_control(state.brief) or "style", notices)
+
+
+def _edit(state: State, before: MusicBrief, notices: list[str]) -> tuple[State, Reply]:
+    changed = diff(before, state.brief)
+    if not changed:
+        return state, _answer(state, " ".join(notices) or reply("no_change", what=render_prompt(state.brief)))
+    if changed == ["seed"]:
+        seeds = _seeds_from(state.brief.seed, state.settings.takes)
+        return _generate(state, seeds=seeds, notices=notices, before=before,
+                         lead=reply("seed_set", seed=state.brief.seed))
+    return _generate(state, seeds=_same_seeds(state), notices=notices, before=before)
+
+
+def _seeds_from(seed: int, count: int) -> list[int]:
+    return [(seed + i) % 2**32 for i in range(count)]
+
+
+def _same_seeds(state: State) -> list[int]:
+    """An edit keeps the seeds, so the difference you hear is the edit; a kept take comes first."""
+    last = state.last_round.seeds if state.last_round else []
+    seeds = ([state.kept_seed] if state.kept_seed is not None else []) + [s for s in last if s != state.kept_seed]
+    if len(seeds) < state.settings.takes:
+        seeds += state.derived_seeds(state.settings.takes - len(seeds))
+    return seeds[: state.settings.takes]
+
+
+def _generate(state: State, seeds: Optional[list[int]], notices: Optional[list[str]] = None,
+              before: Optional[MusicBrief] = None, lead: str = "") -> tuple[State, Reply]:
+    notices = notices or []
+    before = before if before is not None else state.brief
+    brief, filled = fill_gaps(state.brief, seed=state.settings.seed + state.song)
+    state.brief = brief
+    state.filled_paths = [p for p in LEAF_PATHS if p in filled or p in state.filled_paths]
+    if seeds is None:
+        seeds = (_seeds_from(brief.seed, state.settings.takes) if brief.seed is not None
+                 else state.derived_seeds(state.settings.takes))
+    prompt = render_prompt(brief)
+    state.rounds.append(Round(number=len(state.rounds) + 1, brief=brief, prompt=prompt, seeds=seeds))
+    state.phase, state.pending, state.pending_options = "generated", None, []
+    changed = [p for p in diff(before, brief) if p not in filled]
+    parts = [lead]
+    if changed and state.last_round.number > 1:
+        parts.append(reply("changed", changes="; ".join(describe_change(before, brief, p) for p in changed)))
+    parts += notices
+    parts.append(reply("generate", takes=len(seeds), duration=f"{brief.duration_s:g}", prompt=prompt))
+    if filled:
+        values = "; ".join(f"{p} = {describe_value(get_path(brief, p))}" for p in filled)
+        parts.append(reply("filled", genre=brief.style.genre, filled=values))
+    parts.append(reply("seeds", seeds=", ".join(str(s) for s in seeds)))
+    return state, Reply(text=" ".join(p for p in parts if p), action="generate", changed=changed,
+                        filled=filled, prompt=prompt, seeds=seeds, notices=notices)
+
+
+def _keep(state: State, text: str) -> tuple[State, Reply]:
+    takes = state.last_round.seeds
+    ref = numbers.find_take_ref(text)
+    if ref is None:
+        return state, _answer(state, reply("keep_what"))
+    number = len(takes) if ref == -1 else ref
+    if not 1 <= number <= len(takes):
+        return state, _answer(state, f"There is no take {number}; this round has {len(takes)}.")
+    state.kept_seed = takes[number - 1]
+    return state, _answer(state, reply("kept", number=number, seed=state.kept_seed))

@@ -1,0 +1,224 @@
+"""Deterministic understanding of one message: what it says about each control.
+
+`extract` only reads; `assistant.update` decides how a reading changes a brief. Everything here
+is grounded in the vocabularies under prompts/, so it never invents a value.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Optional
+
+from pydantic import BaseModel, Field
+
+from assistant import numbers
+from assistant.vocab import Match, vocabulary
+
+MAX_MESSAGE_CHARS = 2000
+
+NEGATION_CUE = re.compile(
+    r"(?<![\w])(?:no|without|minus|not|never|zero|nothing like|don'?t want|do not want|don'?t add|"
+    r"remove|lose the|drop the|cut the|cut out|take out|get rid of|kill the|mute the|leave out|skip the)(?![\w])"
+)
+NEGATION_FILLER = re.compile(r"^(?:[\s,&/+]|\b(?:the|any|a|an|or|and|nor|more|of|its|it|those|these|all)\b)*$")
+ONLY_BEFORE = re.compile(r"(?<![\w])(?:only|just|solo|purely|nothing but)\s+(?:(?:a|an|the)\s+)?$")
+ONLY_AFTER = re.compile(r"^\s*(?:only|alone|solo)(?![\w])")
+ADD_CUE = re.compile(r"(?<![\w])(?:add|adding|plus|bring in|more|with|include|throw in|layer)(?![\w])")
+
+
+ROLE_BEFORE = re.compile(r"(?<![\w])(\w+)\s+(?:is |are )?(?:being )?(?:played |carried |sung )?(?:on|by|of|from)\s+(?:an? |the |some )?(?:\w+ )?$")
+
+
+class Extraction(BaseModel):
+    """What one message says, per control, before it touches a brief."""
+
+    genres: list[str] = Field(default_factory=list)
+    weak_genres: list[str] = Field(default_factory=list)  # also another word ("lo-fi", "swing")
+    moods: list[str] = Field(default_factory=list)
+    instruments: list[str] = Field(default_factory=list)
+    production: list[str] = Field(default_factory=list)
+    sections: list[str] = Field(default_factory=list)
+    feel: Optional[str] = None
+    tempo_word: Optional[str] = None  # canonical: slow | mid-tempo | uptempo | fast
+    tempo_surface: Optional[str] = None  # as said: "medium tempo"
+    tempo_factor: Optional[float] = None
+    bpm: Optional[float] = None
+    mix: dict[str, str] = Field(default_factory=dict)
+    exclude: list[str] = Field(default_factory=list)
+    only: bool = False
+    adds: bool = False
+    duration_s: Optional[float] = None
+    duration_factor: Optional[float] = None
+    seed: Optional[int] = None
+    take_ref: Optional[int] = None
+    take_count: Optional[int] = None
+    conflicts: list[str] = Field(default_factory=list)
+    notices: list[str] = Field(default_factory=list)
+
+    def names_music(self) -> bool:
+        """True when the message says anything about the music itself."""
+        return bool(
+            self.genres or self.weak_genres or self.moods or self.instruments or self.production
+            or self.sections or self.feel or self.tempo_word or self.tempo_factor or self.bpm
+            or self.mix or self.exclude or self.duration_s or self.duration_factor or self.conflicts
+        )
+
+
+def normalise(message: str) -> str:
+    """Lowercase, unify quotes and dashes, drop control characters, bound the length."""
+    text = unicodedata.normalize("NFKC", message)[:MAX_MESSAGE_CHARS]
+    text = text.replace("’", "'").replace("‘", "'").replace("–", "-").replace("—", " - ")
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    return " ".join(text.lower().split())
+
+
+def _is_negated(text: str, match: Match, others: list[Match]) -> bool:
+    clause_start = max(text.rfind(sep, 0, match.start) for sep in (".", ";", "!", "?", " but ", " with "))
+    window = text[clause_start + 1: match.start]
+    cues = list(NEGATION_CUE.finditer(window))
+    if not cues:
+        return False
+    between = window[cues[-1].end():]
+    offset = clause_start + 1 + cues[-1].end()
+    for other in others:  # a list of negated items: "no drums or vocals"
+        if offset <= other.start and other.end <= match.start:
+            rel_s, rel_e = other.start - offset, other.end - offset
+            between = between[:rel_s] + " " * (rel_e - rel_s) + between[rel_e:]
+    return bool(NEGATION_FILLER.match(between))
+
+
+def _instrument_phrase(text: str, m: Match) -> str:
+    """The instrument with the words that colour it: 'soft female vocals', 'piano melody'."""
+    vocab = vocabulary()
+    head = text[: m.start]
+    mods: list[str] = []
+    if head.endswith(" ") and head.rstrip()[-1:].isalnum():
+        for word in reversed(head.split()[-2:]):
+            if word not in vocab.timbre_words:
+                break
+            mods.insert(0, word)
+    tail = text[m.end:].split()[:1]
+    role = tail[0].strip(",.;:!?") if tail else ""
+    if role not in vocab.role_words:  # "the melody is played on a flute" -> "flute melody"
+        before = ROLE_BEFORE.search(head)
+        role = before.group(1) if before and before.group(1) in vocab.role_words else role
+    words = [w for w in mods if w not in m.surface.split()] + m.surface.split()
+    if role in vocab.role_words and role not in words:
+        words.append(role)
+    while len(words) > 5 and mods:
+        words.remove(mods.pop(0))
+    return " ".join(words[-5:])
+
+
+def _genre_phrase(text: str, m: Match) -> str:
+    """The genre with a qualifier said right before it: 'traditional folk', 'latin pop'."""
+    before = text[: m.start].split()[-1:] if text[: m.start].endswith(" ") else []
+    if before and before[0] in vocabulary().genre_qualifiers and before[0] not in m.value.split():
+        return f"{before[0]} {m.value}"
+    return m.value
+
+
+def _single(values: list[str], slot: str, ex: Extraction) -> Optional[str]:
+    """One value for a one-value slot; two different ones are a contradiction to ask about."""
+    distinct = list(dict.fromkeys(values))
+    if len(distinct) > 1:
+        ex.conflicts.append(slot)
+        ex.notices.append(f"You said both {' and '.join(distinct)} for {slot}; which one do you want?")
+        return None
+    return distinct[0] if distinct else None
+
+
+def extract(message: str) -> Extraction:
+    """Read one message into an Extraction. Pure; never raises on any string."""
+    text = normalise(message)
+    vocab = vocabulary()
+    ex = Extraction()
+    matches = vocab.find_all(text)
+
+    seed = numbers.find_seed(text)
+    blocked = [seed[1]] if seed else []
+    if seed:
+        ex.seed = seed[0]
+    decades = numbers.find_decades(text)
+    blocked += [span for _, span in decades]
+    ex.production += [d for d, _ in decades]
+
+    spans_by_category: dict[tuple[int, int], set[str]] = {}
+    for m in matches:
+        spans_by_category.setdefault((m.start, m.end), set()).add(m.category)
+
+    tempo_words, mix_values, tempo_surface = [], {}, ""
+    instrument_keys: list[str] = []
+    genre_keys: list[str] = []
+    mood_keys: list[str] = []
+    production_keys: list[str] = []
+    negatable = [m for m in matches if m.category in ("instrument", "production", "genre", "mood")]
+    for m in matches:
+        if m.category in ("instrument", "production") and _is_negated(text, m, negatable):
+            if m.value not in ex.exclude:
+                ex.exclude.append(m.value)
+            continue
+        if m.category == "genre":
+            shared = spans_by_category[(m.start, m.end)] - {"genre"}
+            target = ex.weak_genres if shared else ex.genres
+            if m.value not in genre_keys:
+                genre_keys.append(m.value)
+                target.append(_genre_phrase(text, m))
+        elif m.category == "instrument":
+            if m.value not in instrument_keys:
+                instrument_keys.append(m.value)
+                ex.instruments.append(_instrument_phrase(text, m))
+            if ONLY_BEFORE.search(text[: m.start]) or ONLY_AFTER.match(text[m.end:]):
+                ex.only = True
+        elif m.category in ("mood", "production"):  # the user's own word, grounded by its canonical
+            seen = mood_keys if m.category == "mood" else production_keys
+            if m.value not in seen:
+                seen.append(m.value)
+                (ex.moods if m.category == "mood" else ex.production).append(m.surface)
+        elif m.category == "section":
+            ex.sections.append(m.value)
+        elif m.category == "feel":
+            ex.feel = ex.feel or m.value
+        elif m.category == "tempo":
+            tempo_words.append(m.value)
+            tempo_surface = tempo_surface or m.surface
+        elif m.category == "tempo_rel":
+            ex.tempo_factor = float(m.value)
+        elif m.category.startswith("mix."):
+            mix_values.setdefault(m.category.split(".", 1)[1], []).append(m.value)
+
+    if re.search(r"(?<![\w])(?:instrumental|no singing|no voice|no vocals?)(?![\w])", text):
+        ex.exclude.append("vocals") if "vocals" not in ex.exclude else None
+    if re.search(r"(?<![\w])(?:no|without|without any) other instruments?(?![\w])", text):
+        ex.exclude.append("other instruments")
+    if re.search(r"(?<![\w])a ?cappella(?![\w])", text):
+        ex.instruments = ["vocals", *[i for i in ex.instruments if i != "vocals"]]
+        ex.only = True
+    ex.instruments = [i for i in ex.instruments if vocab.canonical("instrument", i) not in ex.exclude]
+    ex.adds = bool(ADD_CUE.search(text)) and bool(ex.instruments)
+
+    ex.tempo_word = _single(tempo_words, "tempo", ex)
+    ex.tempo_surface = tempo_surface if ex.tempo_word else None
+    for axis, values in mix_values.items():
+        value = _single(values, f"mix.{axis}", ex)
+        if value:
+            ex.mix[axis] = value
+
+    music_context = bool(ex.genres or ex.weak_genres or tempo_words or ex.feel or "tempo" in text)
+    bpms = numbers.find_bpms(text, tempo_context=music_context, blocked=blocked)
+    if bpms:
+        ex.bpm = bpms[0][0]
+        ex.tempo_factor = None  # "faster, 174 bpm": the number is the precise answer
+    blocked += [span for _, span in bpms]
+
+    durations = numbers.find_durations(text, blocked)
+    if durations:
+        ex.duration_s = durations[0]
+    elif re.search(r"(?<![\w])(?:twice as long|double the length)(?![\w])", text):
+        ex.duration_factor = 2.0
+    elif re.search(r"(?<![\w])(?:longer|extend it|make it long)(?![\w])", text):
+        ex.duration_factor = 1.5
+    elif re.search(r"(?<![\w])(?:shorter|make it short|cut it down)(?![\w])", text):
+        ex.duration_factor = 2 / 3
+    ex.take_count = numbers.find_take_count(text)
+    return ex

@@ -1,0 +1,22 @@
+"""A prompt coach without questions: request in, complete brief and MusicGen prompt out."""
+from __future__ import annotations
+
+from typing import Optional
+
+from assistant.brief import MusicBrief
+from assistant.extract import extract, normalise
+from assistant.fill import fill_gaps
+from assistant.render import render_prompt
+from assistant.state import State
+from assistant.update import apply_extraction
+
+
+def refine(request: str, understand: Optional[object] = None, seed: int = 0) -> tuple[MusicBrief, str, list[str]]:
+    """The filled brief, its prompt, and notices about anything refused."""
+    text = normalise(request)
+    ex = extract(text)
+    if understand is not None:
+        ex, _ = understand.enrich(State(), text, ex, set())
+    update = apply_extraction(MusicBrief(), ex)
+    brief, _ = fill_gaps(update.brief, seed=seed)
+    return brief, render_prompt(brief), update.notices

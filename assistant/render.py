@@ -1,0 +1,77 @@
+"""Brief -> one MusicGen text prompt.
+
+MusicGen was trained on descriptions with metadata appended
+("... bpm: 120. genre: house. moods: uplifting. instrument: piano"), so the prompt speaks that
+form: a short description carrying production, groove, structure and mix, then the metadata.
+"""
+from __future__ import annotations
+
+from assistant.brief import MusicBrief
+from assistant.vocab import vocabulary
+
+MAX_PROMPT_WORDS = 60
+
+
+def _mix_phrase(brief: MusicBrief) -> str:
+    """Only the axes that say something: an all-balanced mix adds words and no information."""
+    named = [a for a in (brief.mix.brightness, brief.mix.width, brief.mix.space) if a and a != "balanced"]
+    return f"{', '.join(named)} mix" if named else ""
+
+
+def _description(brief: MusicBrief, sections: list[str]) -> str:
+    vocals_out = "vocals" in brief.exclude
+    production = ", ".join(["instrumental"] * vocals_out + brief.palette.production)
+    sung = not vocals_out and any(vocabulary().instrument_family.get(
+        vocabulary().canonical("instrument", i) or "") == "vocals" for i in brief.palette.instruments)
+    noun = "song" if sung else "music"
+    head = f"{production} {noun}" if production else noun
+    for part in (brief.tempo.feel or "").split(", "):  # "medium tempo, swing"
+        if part and vocabulary().canonical("tempo", part):
+            head += f" at a {part}" + ("" if "tempo" in part else " tempo")
+        elif part:
+            head += f" with a {part} groove"
+    parts = [head[0].upper() + head[1:]]
+    unique_sections = list(dict.fromkeys(sections))  # a clip can't repeat; name each part once
+    if unique_sections:
+        parts.append(" > ".join(unique_sections))
+    mix = _mix_phrase(brief)
+    if mix:
+        parts.append(mix)
+    parts += [f"no {x}" for x in brief.exclude]
+    return ", ".join(parts)
+
+
+def _metadata(brief: MusicBrief, instruments: list[str]) -> list[str]:
+    meta = []
+    if brief.tempo.bpm:
+        meta.append(f"bpm: {brief.tempo.bpm}")
+    if brief.style.genre:
+        meta.append(f"genre: {brief.style.genre}")
+    if brief.style.mood:
+        meta.append(f"moods: {', '.join(brief.style.mood)}")
+    if instruments:
+        meta.append(f"instrument: {', '.join(instruments)}")
+    return meta
+
+
+def render_prompt(brief: MusicBrief, section: str | None = None) -> str:
+    """The MusicGen prompt for a brief, at most 60 words.
+
+    `section` renders the prompt for one part of a longer piece (music generated section by
+    section): the part's name replaces the structure list.
+    """
+    sections = [section] if section else list(brief.structure.sections)
+    instruments = list(brief.palette.instruments)
+    while True:
+        text = ". ".join([_description(brief, sections), *_metadata(brief, instruments)])
+        if len(text.split()) <= MAX_PROMPT_WORDS:
+            return text
+        # Over budget: shorten the structure first (the model hears little of it), then the palette.
+        if len(sections) > 2:
+            sections = [sections[0], sections[-1]]
+        elif sections:
+            sections = []
+        elif len(instruments) > 2:
+            instruments.pop()
+        else:
+            return " ".join(text.split()[:MAX_PROMPT_WORDS])

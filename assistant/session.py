@@ -1,0 +1,64 @@
+"""One conversation with its services: the dialogue, the optional LLM helper and a music backend.
+
+The CLI, the tests and the web app all talk through a Session, so a behaviour seen in one is the
+behaviour of all three.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Optional
+
+from pydantic import BaseModel, Field
+
+from assistant.dialogue import step
+from assistant.state import Reply, Settings, State, Take
+
+log = logging.getLogger(__name__)
+
+
+class TurnRecord(BaseModel):
+    """The public per-turn record (CLI --json, tests)."""
+
+    user: str
+    reply: str
+    action: str
+    asks_about: list[str]
+    options: list[str]
+    brief: dict[str, Any]
+    prompt: Optional[str]
+    changed: list[str]
+    filled: list[str]
+    takes: list[dict[str, Any]] = Field(default_factory=list)
+    seeds: list[int] = Field(default_factory=list)
+    notices: list[str] = Field(default_factory=list)
+
+
+ProgressFn = Callable[[float, str], None]
+
+
+class Session:
+    def __init__(self, settings: Settings, understand: Optional[object] = None,
+                 music: Optional[object] = None, duration_s: Optional[float] = None):
+        self.state = State(settings=settings)
+        if duration_s is not None:
+            self.state.brief = self.state.brief.model_copy(update={"duration_s": duration_s})
+        self.understand = understand
+        self.music = music
+
+    def send(self, message: str, progress: Optional[ProgressFn] = None) -> TurnRecord:
+        self.state, reply = step(self.state, message, understand=self.understand)
+        takes: list[Take] = []
+        if reply.action == "generate" and self.music is not None:
+            takes, note = self.music.render_round(self.state, progress=progress)
+            self.state.rounds[-1].takes = takes
+            if note:
+                reply = reply.model_copy(update={"text": f"{reply.text} {note}"})
+        return self.record(message, reply, takes)
+
+    def record(self, message: str, reply: Reply, takes: list[Take]) -> TurnRecord:
+        return TurnRecord(
+            user=message, reply=reply.text, action=reply.action, asks_about=reply.asks_about,
+            options=reply.options, brief=self.state.brief.model_dump(mode="json"), prompt=reply.prompt,
+            changed=reply.changed, filled=reply.filled, seeds=reply.seeds, notices=reply.notices,
+            takes=[t.model_dump(mode="json", exclude={"number"}) for t in takes],  # path, seed, duration_s, sample_rate, analysis, sketch
+        )

@@ -1,0 +1,88 @@
+"""Conversation state and replies as data: the dialogue is a pure function over these."""
+from __future__ import annotations
+
+import random
+from typing import Literal, Optional
+
+from pydantic import BaseModel, Field
+
+from assistant.brief import MusicBrief
+
+Action = Literal["ask", "generate", "answer"]
+Phase = Literal["new", "collecting", "generated"]
+
+
+class Analysis(BaseModel):
+    bpm: Optional[float] = None
+    loudness_lufs: Optional[float] = None
+    silence_tail_s: Optional[float] = None
+    clipped: Optional[bool] = None
+
+
+class Take(BaseModel):
+    """One generated variation; its seed reproduces it."""
+
+    number: int
+    seed: int
+    path: Optional[str] = None
+    duration_s: float
+    sample_rate: Optional[int] = None
+    analysis: Optional[Analysis] = None
+    sketch: bool = False  # rendered by the built-in sketch synthesiser, not MusicGen
+
+
+class Round(BaseModel):
+    """One generation: the brief and prompt it used, its seeds, and the takes once rendered."""
+
+    number: int
+    brief: MusicBrief
+    prompt: str
+    seeds: list[int]
+    takes: list[Take] = Field(default_factory=list)
+
+
+class Settings(BaseModel):
+    llm: str = "off"
+    music: str = "off"
+    seed: int = 0  # base of every derived seed: same settings, same conversation
+    takes: int = Field(default=2, ge=1, le=4)
+
+
+class State(BaseModel):
+    settings: Settings = Field(default_factory=Settings)
+    brief: MusicBrief = Field(default_factory=MusicBrief)
+    phase: Phase = "new"
+    user_paths: list[str] = Field(default_factory=list)  # set from the user's own words
+    filled_paths: list[str] = Field(default_factory=list)  # filled from a genre profile
+    questions_asked: int = 0
+    pending: Optional[str] = None  # the control the last question asked about
+    pending_options: list[str] = Field(default_factory=list)
+    song: int = 1
+    rounds: list[Round] = Field(default_factory=list)
+    kept_seed: Optional[int] = None
+    turn: int = 0
+
+    @property
+    def last_round(self) -> Optional[Round]:
+        return self.rounds[-1] if self.rounds else None
+
+    def derived_seeds(self, count: int) -> list[int]:
+        """Fresh seeds, reproducible from the settings seed, the song and the round."""
+        rng = random.Random(f"{self.settings.seed}:{self.song}:{len(self.rounds)}:{self.turn}")
+        return [rng.randrange(1, 2**31) for _ in range(count)]
+
+
+class Reply(BaseModel):
+    text: str
+    action: Action
+    asks_about: list[str] = Field(default_factory=list)
+    options: list[str] = Field(default_factory=list)
+    changed: list[str] = Field(default_factory=list)
+    filled: list[str] = Field(default_factory=list)
+    prompt: Optional[str] = None
+    seeds: list[int] = Field(default_factory=list)
+    notices: list[str] = Field(default_factory=list)
+
+
+def new_song_state(settings: Settings, song: int = 1) -> State:
+    return State(settings=settings, song=song)

@@ -1,0 +1,170 @@
+"""Apply what a message said (an Extraction) to a brief, validating every value.
+
+A value that fails validation is refused with a notice and the earlier valid value stays:
+nothing the user said is dropped without a word.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from assistant.brief import (BPM_MAX, BPM_MIN, DURATION_MAX_S, DURATION_MIN_S, LEAF_PATHS,
+                             MAX_ITEMS, MusicBrief, get_path, with_value)
+from assistant.extract import Extraction
+from assistant.vocab import vocabulary
+
+ONLY_EXCLUDES = ("drums", "bass", "vocals", "other instruments")
+
+
+class Update(BaseModel):
+    brief: MusicBrief
+    user_paths: list[str] = Field(default_factory=list)  # paths the user's words set this turn
+    notices: list[str] = Field(default_factory=list)
+
+
+def _merge(current: list[str], new: list[str], what: str, notices: list[str],
+           category: str = "") -> list[str]:
+    """Union in order; with a category, two words for the same thing ('relaxed', 'relaxing') count once."""
+    def key(item: str) -> str:
+        return (vocabulary().canonical(category, item) if category else None) or item
+
+    merged = list(current)
+    for item in new:
+        if key(item) not in {key(m) for m in merged}:
+            merged.append(item)
+    if len(merged) > MAX_ITEMS:
+        left_out = merged[MAX_ITEMS:]
+        notices.append(f"At most {MAX_ITEMS} {what} fit in one brief; I kept the first {MAX_ITEMS} "
+                       f"and left out: {', '.join(left_out)}. Swap any of them in if you prefer.")
+        merged = merged[:MAX_ITEMS]
+    return merged
+
+
+def _with_sections(current: list[str], new: list[str], adds: bool) -> list[str]:
+    if len(new) >= 2 or not current:
+        return new
+    if new[0] in current and not adds:
+        return current
+    out = list(current)
+    position = out.index("outro") if "outro" in out else len(out)
+    out.insert(position, new[0])
+    return out
+
+
+def _bpm_for_word(brief: MusicBrief, word: str) -> int | None:
+    profile = vocabulary().genre(brief.style.genre)
+    if profile is None:
+        return None  # filled later from the genre, once there is one
+    return profile.bpm_at(vocabulary().tempo_positions[word])
+
+
+def _scaled_bpm(brief: MusicBrief, factor: float, notices: list[str]) -> int:
+    profile = vocabulary().genre(brief.style.genre)
+    base = brief.tempo.bpm or (profile.default_bpm if profile else 100)
+    target = round(base * factor)
+    if target == base:  # "a bit faster" must be audible even at slow tempos
+        target = base + (1 if factor > 1 else -1)
+    clamped = max(BPM_MIN, min(BPM_MAX, target))
+    if clamped != target:
+        notices.append(f"{target} BPM is outside {BPM_MIN}-{BPM_MAX}; I set {clamped} BPM.")
+    return clamped
+
+
+def apply_extraction(brief: MusicBrief, ex: Extraction) -> Update:
+    """The brief after this message, the paths it set, and notices for anything refused."""
+    notices = list(ex.notices)
+    changes: dict[str, Any] = {}
+    b = brief
+
+    if ex.genres:
+        fused = ex.genres[:1]
+        for genre in ex.genres[1:]:  # "jazz hip hop": a fusion, while it fits in five words
+            if len(" ".join([*fused, genre]).split()) <= 5:
+                fused.append(genre)
+        changes["style.genre"] = " ".join(fused)
+        left_out = [g for g in ex.genres if g not in fused]
+        if left_out:
+            notices.append(f"I combined {' and '.join(fused)}; {', '.join(left_out)} did not fit in one genre.")
+    elif ex.weak_genres and not brief.style.genre:
+        changes["style.genre"] = ex.weak_genres[0]
+    if ex.moods:
+        changes["style.mood"] = _merge(b.style.mood, ex.moods, "moods", notices, "mood")
+
+    excluded = list(ex.exclude)
+    vocab = vocabulary()
+    named = vocab.canonical_all("instrument", ex.instruments)
+    if ex.only:
+        first = vocab.canonical("instrument", ex.instruments[0])
+        excluded += [x for x in ONLY_EXCLUDES if x not in named and vocab.instrument_family.get(first) != x]
+    if excluded:
+        changes["exclude"] = _merge([x for x in b.exclude if x not in named], excluded, "exclusions", notices)
+    elif named & set(b.exclude):  # "add drums" after "no drums"
+        changes["exclude"] = [x for x in b.exclude if x not in named]
+    kept_instruments = [] if ex.only else [
+        i for i in b.palette.instruments
+        if vocab.canonical("instrument", i) not in excluded and vocab.canonical("instrument", i) not in named]
+    if ex.instruments or kept_instruments != b.palette.instruments:
+        changes["palette.instruments"] = _merge(kept_instruments, ex.instruments, "instruments", notices)
+    kept_production = [p for p in b.palette.production
+                       if p not in excluded and vocab.canonical("production", p) not in excluded]
+    if ex.production or kept_production != b.palette.production:
+        changes["palette.production"] = _merge(kept_production, ex.production, "production words",
+                                               notices, "production")
+    if ex.sections:
+        sections = _with_sections(b.structure.sections, ex.sections, ex.adds)
+        if len(sections) > MAX_ITEMS:
+            notices.append(f"At most {MAX_ITEMS} sections fit; I kept {', '.join(sections[:MAX_ITEMS])} "
+                           f"and left out {', '.join(sections[MAX_ITEMS:])}.")
+            sections = sections[:MAX_ITEMS]
+        changes["structure.sections"] = sections
+
+    for path, value in changes.items():
+        b = _set(b, path, value, notices)
+
+    b = _apply_tempo(b, ex, notices)
+    for axis, value in ex.mix.items():
+        b = _set(b, f"mix.{axis}", value, notices)
+    if ex.duration_s is not None:
+        if ex.duration_s <= 0:
+            notices.append(f"A piece can't last {ex.duration_s:g} seconds; I kept {b.duration_s:g} s.")
+        else:
+            b = _set(b, "duration_s", ex.duration_s, notices, what="duration")
+    elif ex.duration_factor:
+        target = round(b.duration_s * ex.duration_factor, 1)
+        b = _set(b, "duration_s", max(DURATION_MIN_S, min(DURATION_MAX_S, target)), notices)
+        if not DURATION_MIN_S <= target <= DURATION_MAX_S:
+            notices.append(f"{target:g} s is outside {DURATION_MIN_S:g}-{DURATION_MAX_S:g} s; "
+                           f"I set {b.duration_s:g} s.")
+    if ex.seed is not None:
+        b = _set(b, "seed", ex.seed, notices)
+
+    user_paths = [p for p in LEAF_PATHS if get_path(brief, p) != get_path(b, p)]
+    return Update(brief=b, user_paths=user_paths, notices=notices)
+
+
+def _apply_tempo(b: MusicBrief, ex: Extraction, notices: list[str]) -> MusicBrief:
+    # "slow" is also how the piece feels; with a groove word too: "slow, swing"
+    feel = ", ".join(f for f in (ex.tempo_surface, ex.feel) if f)
+    if feel:
+        b = _set(b, "tempo.feel", feel, notices)
+    if ex.bpm is not None:
+        b = _set(b, "tempo.bpm", round(ex.bpm), notices, what="tempo")
+    elif ex.tempo_word:
+        bpm = _bpm_for_word(b, ex.tempo_word)
+        if bpm is not None:
+            b = _set(b, "tempo.bpm", bpm, notices)
+    elif ex.tempo_factor:
+        b = _set(b, "tempo.bpm", _scaled_bpm(b, ex.tempo_factor, notices), notices)
+    return b
+
+
+def _set(b: MusicBrief, path: str, value: Any, notices: list[str], what: str = "") -> MusicBrief:
+    try:
+        return with_value(b, path, value)
+    except ValueError as err:
+        kept = get_path(b, path)
+        kept_text = f"kept {kept}" if kept not in (None, []) else "left it open"
+        notices.append(f"I couldn't use that {what or path}: {err}. I {kept_text}.")
+        return b
+
