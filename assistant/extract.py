@@ -204,7 +204,8 @@ def extract(message: str) -> Extraction:
         if value:
             ex.mix[axis] = value
 
-    music_context = bool(ex.genres or ex.weak_genres or tempo_words or ex.feel or "tempo" in text)
+    music_context = bool(ex.genres or ex.weak_genres or tempo_words or ex.feel or ex.instruments
+                         or re.search(r"(?<![\w])(?:tempo|beat|groove)(?![\w])", text))
     bpms = numbers.find_bpms(text, tempo_context=music_context, blocked=blocked)
     if bpms:
         ex.bpm = bpms[0][0]

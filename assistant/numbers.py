@@ -19,7 +19,8 @@ ORDINALS = {
 
 _NUM = r"-?\d+(?:\.\d+)?"
 BPM_EXPLICIT = re.compile(rf"({_NUM})\s*(?:bpm|b\.p\.m\.?|beats per minute|beats a minute|beats/min)(?![\w])")
-BPM_PREFIX = re.compile(rf"(?:\bbpm|\btempo|\btempo of|\bat|@|\baround|\babout)\s*[:=]?\s*({_NUM})(?!\s*(?:%|s\b|sec|second|min|minute|hour|hr|h\b|x\b|takes?\b|versions?\b|variations?\b|\.\d|'s|am\b|pm\b|o'clock))")
+BPM_PREFIX = re.compile(rf"(?:\bbpm|\btempo|\btempo of)\s*[:=]?\s*({_NUM})(?![\d.])(?!\s*(?:%|s\b|sec|second|min|minute|hour|hr|h\b|x\b|takes?\b|versions?\b|variations?\b|\.\d|'s|am\b|pm\b|o'clock))")
+BPM_NEAR = re.compile(rf"(?:\bat|@|\baround|\babout|\broughly)\s*({_NUM})(?![\d.])(?!\s*(?:%|s\b|sec|second|min|minute|hour|hr|h\b|x\b|takes?\b|versions?\b|variations?\b|'s|am\b|pm\b|o'clock|[a-z]))")
 BARE_NUMBER = re.compile(r"(?<![\w.#-])(\d{2,3})(?![\w.%:/'])(?!\s*(?:s\b|sec|second|min|minute|hour|hr|takes?\b|versions?\b|variations?\b|times\b|seconds))")
 DECADE = re.compile(r"(?<![\w])(?:19|20|')?([5-9]0|00|10)s(?![\w])")
 DURATION_UNIT = re.compile(
@@ -82,6 +83,9 @@ def find_bpms(text: str, *, tempo_context: bool, blocked: list[tuple[int, int]])
         add(m.group(1), m.span())
     for m in BPM_PREFIX.finditer(text):
         add(m.group(1), m.span(1))
+    if tempo_context:  # "house at 105"; but "a song about 100 friends" is no tempo
+        for m in BPM_NEAR.finditer(text):
+            add(m.group(1), m.span(1))
     if tempo_context and not out:
         for m in BARE_NUMBER.finditer(text):
             if 40 <= int(m.group(1)) <= 220:

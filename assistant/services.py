@@ -37,6 +37,7 @@ def build_music(music: str, config: AppConfig) -> Optional[object]:
 def make_session(settings: dict[str, Any], **overrides: Any) -> Session:
     """A Session from conversation-file settings, with CLI flags (overrides) taking precedence."""
     merged = {**settings, **{k: v for k, v in overrides.items() if v is not None}}
+    merged = {k: ("off" if v is False else v) for k, v in merged.items()}  # YAML reads `off` as False
     config = load_config(**{k: merged[k] for k in ("llm", "music", "takes", "duration_s", "seed")
                             if k in merged})
     state_settings = Settings(llm=config.llm, music=config.music, seed=config.seed, takes=config.takes)

@@ -41,6 +41,12 @@ def _merge(current: list[str], new: list[str], what: str, notices: list[str],
     return merged
 
 
+def _excluded_by(instrument: str | None, excluded: list[str]) -> bool:
+    """'no vocals' also removes 'female vocals': a family name excludes the whole family."""
+    family = vocabulary().instrument_family.get(instrument or "")
+    return instrument in excluded or (family in excluded and family in ONLY_EXCLUDES)
+
+
 def _with_sections(current: list[str], new: list[str], adds: bool) -> list[str]:
     if len(new) >= 2 or not current:
         return new
@@ -103,7 +109,7 @@ def apply_extraction(brief: MusicBrief, ex: Extraction) -> Update:
         changes["exclude"] = [x for x in b.exclude if x not in named]
     kept_instruments = [] if ex.only else [
         i for i in b.palette.instruments
-        if vocab.canonical("instrument", i) not in excluded and vocab.canonical("instrument", i) not in named]
+        if not _excluded_by(vocab.canonical("instrument", i), excluded) and vocab.canonical("instrument", i) not in named]
     if ex.instruments or kept_instruments != b.palette.instruments:
         changes["palette.instruments"] = _merge(kept_instruments, ex.instruments, "instruments", notices)
     kept_production = [p for p in b.palette.production

@@ -1,0 +1,29 @@
+"""Every conversation file under tests/conversations runs through the CLI's own runner."""
+from pathlib import Path
+
+import pytest
+
+from assistant.conversation import load_spec, run_conversation
+from assistant.services import make_session
+
+FILES = sorted((Path(__file__).parent / "conversations").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])
+def test_conversation(path: Path) -> None:
+    spec = load_spec(path)
+    records = run_conversation(spec, make_session)
+    assert len(records) == len(spec.turns)
+
+
+def test_there_are_enough_conversations() -> None:
+    assert len(FILES) >= 30
+
+
+def test_a_failed_expectation_names_the_turn(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nsettings: {llm: off, music: off}\nturns:\n"
+                   "  - user: make a cool song\n    expect: {action: generate}\n")
+    from assistant.conversation import ExpectationFailed
+    with pytest.raises(ExpectationFailed, match=r"turn 1 \('make a cool song'\): action is 'ask'"):
+        run_conversation(load_spec(bad), make_session)
