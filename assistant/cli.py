@@ -37,7 +37,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         status = 0
     except ExpectationFailed as failure:
         print(f"FAILED {spec.name}: {failure}", file=sys.stderr)
-        status = 1
+        records, status = failure.records, 1
     if args.json:
         print(json.dumps([r.model_dump(mode="json") for r in records], indent=2))
     elif status == 0:

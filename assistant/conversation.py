@@ -25,8 +25,8 @@ class ConversationSpec(BaseModel):
 
 
 class ExpectationFailed(AssertionError):
-    def __init__(self, turn_index: int, user: str, problems: list[str]):
-        self.turn_index, self.user, self.problems = turn_index, user, problems
+    def __init__(self, turn_index: int, user: str, problems: list[str], records: list[TurnRecord]):
+        self.turn_index, self.user, self.problems, self.records = turn_index, user, problems, records
         super().__init__(f"turn {turn_index + 1} ({user!r}): " + "; ".join(problems))
 
 
@@ -110,5 +110,5 @@ def run_conversation(spec: ConversationSpec, make_session: Callable[[dict[str, A
         problems = check(record, turn.expect, generated[-1] if generated else None)
         records.append(record)
         if problems and strict:
-            raise ExpectationFailed(index, turn.user, problems)
+            raise ExpectationFailed(index, turn.user, problems, records)
     return records

@@ -157,6 +157,7 @@ class Vocabulary:
             *self.mix_matchers,
         ]
         self.intents: dict[str, list[str]] = _load("intents.yaml")
+        self.filler: dict[str, list[str]] = _load("filler.yaml")
         self.mood_styles: dict[str, list[str]] = _load("mood_styles.yaml")
         modifiers = _load("modifiers.yaml")
         self.timbre_words: set[str] = {str(w) for w in modifiers["timbre"]}

