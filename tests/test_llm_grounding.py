@@ -20,12 +20,20 @@ def run(llm: ScriptedLLM, *messages: str) -> tuple[State, list]:
     return state, replies
 
 
-def test_indirect_request_gets_grounded_values() -> None:
+def test_indirect_request_gets_grounded_moods_only() -> None:
     llm = ScriptedLLM().enqueue("Mellow jazz with soft piano and brushed drums, slow and calm.")
     state, [reply] = run(llm, "music for a rainy sunday afternoon")
-    assert state.brief.style.genre == "jazz"
     assert state.brief.style.mood == ["mellow", "calm"]
-    assert "I took" in reply.text
+    # Unbacked genres and instruments were wrong more often than right on the labelled set.
+    assert state.brief.style.genre is None and state.brief.palette.instruments == []
+    assert "I took" in reply.text and reply.asks_about == ["style"]
+
+
+def test_misspelt_words_are_backed_and_accepted() -> None:
+    llm = ScriptedLLM().enqueue("Jazz with a saxophone and a piano.")
+    state, _ = run(llm, "jaz with saxaphone")
+    assert state.brief.style.genre == "jazz"
+    assert state.brief.palette.instruments == ["saxophone"]  # "piano" has no word behind it
 
 
 def test_hallucinated_values_outside_the_vocabulary_are_dropped() -> None:
@@ -45,9 +53,9 @@ def test_llm_never_overwrites_what_the_user_said() -> None:
 def test_values_in_the_wrong_slot_cannot_land_there() -> None:
     # The model puts a genre where a mix value belongs: slots come from our vocabulary, not the model.
     llm = ScriptedLLM().enqueue('{"mix": "techno", "structure": ["Song of the Stars"]}')
-    state, _ = run(llm, "music for a warehouse at dawn")
+    state, _ = run(llm, "tecnho for a warehouse at dawn")
     assert state.brief.structure.sections == [] and state.brief.mix.brightness is None
-    assert state.brief.style.genre == "techno"  # "techno" is known, and only the empty genre slot takes it
+    assert state.brief.style.genre == "techno"  # backed by "tecnho", into the empty genre slot
 
 
 @pytest.mark.parametrize("failure", [LLMError("timed out"), LLMError("the model failed"), RuntimeError("boom")])
