@@ -31,7 +31,7 @@ def build_music(music: str, config: AppConfig) -> Optional[object]:
         return None
     from assistant.music import build_renderer
 
-    return build_renderer(music, output_dir=Path(config.output_dir))
+    return build_renderer(music, output_dir=Path(config.output_dir), keep_files_minutes=config.keep_files_minutes)
 
 
 def make_session(settings: dict[str, Any], **overrides: Any) -> Session:

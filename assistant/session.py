@@ -6,6 +6,7 @@ behaviour of all three.
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any, Callable, Optional
 
 from pydantic import BaseModel, Field
@@ -44,12 +45,20 @@ class Session:
             self.state.brief = self.state.brief.model_copy(update={"duration_s": duration_s})
         self.understand = understand
         self.music = music
+        self.conversation_id = uuid.uuid4().hex[:12]  # the folder of this conversation's WAVs
 
     def send(self, message: str, progress: Optional[ProgressFn] = None) -> TurnRecord:
         self.state, reply = step(self.state, message, understand=self.understand)
         takes: list[Take] = []
         if reply.action == "generate" and self.music is not None:
-            takes, note = self.music.render_round(self.state, progress=progress)
+            try:
+                takes, note = self.music.render_round(self.state, folder_name=self.conversation_id,
+                                                      progress=progress)
+            except InterruptedError:
+                note = "Generation stopped. Your earlier takes are still here."
+            except Exception as err:  # a failing model must never take the conversation down
+                log.exception("generation failed")
+                note = f"Generation failed ({type(err).__name__}: {err}). Your earlier takes are still here."
             self.state.rounds[-1].takes = takes
             if note:
                 reply = reply.model_copy(update={"text": f"{reply.text} {note}"})

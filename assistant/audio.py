@@ -1,0 +1,129 @@
+"""Audio after generation: loudness, mix effects, analysis and WAV files.
+
+Loudness is normalised to a streaming target with pyloudnorm; the mix controls are applied as
+effects with pedalboard, so "a bit darker" is audible at once; every take is analysed (BPM with
+half/double-tempo allowance, loudness, trailing silence, clipping) and the result travels with it.
+"""
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import soundfile as sf
+
+from assistant.brief import MusicBrief
+from assistant.state import Analysis
+
+TARGET_LUFS = -14.0
+TRUE_PEAK_CEILING = 0.89  # about -1 dBTP
+SILENCE_DB = -50.0
+
+
+def normalise_loudness(audio: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS) -> np.ndarray:
+    """Integrated loudness to the target, then a peak ceiling so nothing clips."""
+    import pyloudnorm
+
+    if len(audio) < sample_rate // 2 or not np.any(audio):
+        return audio
+    import pedalboard as pb
+
+    meter = pyloudnorm.Meter(sample_rate)
+    limiter = pb.Pedalboard([pb.Limiter(threshold_db=-1.5, release_ms=80)])
+    for _ in range(3):  # gain, then limit the peaks the gain pushed over, then re-measure
+        loudness = meter.integrated_loudness(audio)
+        if not np.isfinite(loudness) or abs(loudness - target_lufs) < 0.5:
+            break
+        audio = audio * (10 ** ((target_lufs - loudness) / 20))
+        stereo = audio.T if audio.ndim == 2 else audio[None, :]
+        limited = limiter(stereo.astype(np.float32), sample_rate)
+        audio = limited.T if audio.ndim == 2 else limited[0]
+    loudness = meter.integrated_loudness(audio)
+    if np.isfinite(loudness) and loudness > target_lufs:  # turning down never clips
+        audio = audio * (10 ** ((target_lufs - loudness) / 20))
+    peak = np.abs(audio).max()
+    if peak > TRUE_PEAK_CEILING:
+        audio = audio * (TRUE_PEAK_CEILING / peak)
+    return audio.astype(np.float32)
+
+
+def apply_mix_effects(audio: np.ndarray, sample_rate: int, brief: MusicBrief) -> np.ndarray:
+    """Mono or stereo in, stereo out: brightness as filters, space as reverb, width by mid/side."""
+    import pedalboard as pb
+
+    if audio.ndim == 1:
+        audio = np.stack([audio, audio], axis=1)
+    effects = []
+    if brief.mix.brightness == "dark":
+        effects.append(pb.LowShelfFilter(cutoff_frequency_hz=250, gain_db=2.0))
+        effects.append(pb.HighShelfFilter(cutoff_frequency_hz=3000, gain_db=-6.0))
+    elif brief.mix.brightness == "bright":
+        effects.append(pb.HighShelfFilter(cutoff_frequency_hz=4000, gain_db=4.0))
+    if brief.mix.space == "reverberant":
+        effects.append(pb.Reverb(room_size=0.7, wet_level=0.25, dry_level=0.85))
+    out = pb.Pedalboard(effects)(audio.T.astype(np.float32), sample_rate).T if effects else audio
+    width = {"wide": 1.5, "narrow": 0.3}.get(brief.mix.width or "", 1.0)
+    if width != 1.0:
+        mid, side = (out[:, 0] + out[:, 1]) / 2, (out[:, 0] - out[:, 1]) / 2 * width
+        out = np.stack([mid + side, mid - side], axis=1)
+    return out.astype(np.float32)
+
+
+def estimate_bpm(audio: np.ndarray, sample_rate: int, expected: Optional[float] = None) -> Optional[float]:
+    """librosa's tempo, folded by halves and doubles towards the asked tempo when there is one."""
+    import librosa
+
+    mono = audio.mean(axis=1) if audio.ndim == 2 else audio
+    if len(mono) < 2 * sample_rate or not np.any(mono):
+        return None
+    onset = librosa.onset.onset_strength(y=mono.astype(np.float32), sr=sample_rate, hop_length=256)
+    tempo = float(np.atleast_1d(librosa.feature.tempo(onset_envelope=onset, sr=sample_rate, hop_length=256,
+                                                      start_bpm=expected or 120))[0])
+    if expected and tempo > 0:
+        tempo = min((tempo * f for f in (0.5, 1.0, 2.0, 2 / 3, 1.5)), key=lambda t: abs(t - expected))
+    return round(tempo, 1)
+
+
+def analyse(audio: np.ndarray, sample_rate: int, expected_bpm: Optional[float] = None) -> Analysis:
+    import pyloudnorm
+
+    mono = audio.mean(axis=1) if audio.ndim == 2 else audio
+    loudness = None
+    if len(audio) >= sample_rate // 2 and np.any(audio):
+        value = pyloudnorm.Meter(sample_rate).integrated_loudness(audio)
+        loudness = round(float(value), 1) if np.isfinite(value) else None
+    threshold = 10 ** (SILENCE_DB / 20)
+    loud = np.nonzero(np.abs(mono) > threshold)[0]
+    silence_tail = (len(mono) - 1 - loud[-1]) / sample_rate if len(loud) else len(mono) / sample_rate
+    return Analysis(bpm=estimate_bpm(audio, sample_rate, expected_bpm), loudness_lufs=loudness,
+                    silence_tail_s=round(float(silence_tail), 2), clipped=bool(np.abs(audio).max() >= 0.999))
+
+
+def take_filename(round_number: int, take_number: int, seed: int, sketch: bool) -> str:
+    """Names come from the app, never from user text."""
+    kind = "sketch" if sketch else "take"
+    return f"round{round_number:02d}-{kind}{take_number}-seed{seed}.wav"
+
+
+def write_wav(folder: Path, name: str, audio: np.ndarray, sample_rate: int) -> Path:
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+\.wav", name):
+        raise ValueError(f"unsafe file name {name!r}")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    sf.write(path, audio, sample_rate, subtype="PCM_16")
+    return path
+
+
+def clean_old_files(root: Path, max_age_minutes: float) -> int:
+    """Delete WAVs older than the limit under the output folder; returns how many went."""
+    if not root.exists():
+        return 0
+    cutoff = time.time() - max_age_minutes * 60
+    removed = 0
+    for path in root.rglob("*.wav"):
+        if path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -1,0 +1,136 @@
+"""Turn a generation round into takes: MusicGen (the product) or the sketch synthesiser (offline).
+
+Also the long-piece path: briefs longer than one 30 s window, or with several sections, are
+generated section by section, each continuing from the tail of the audio before it, with
+crossfaded joins. Every take is post-processed, analysed and written as a WAV named by the app.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+
+from assistant import audio as post
+from assistant.brief import MusicBrief
+from assistant.musicgen import DEFAULT_MODEL, MAX_WINDOW_S, MusicGenModel, MusicGenUnavailable
+from assistant.render import render_prompt
+from assistant.sketch import SAMPLE_RATE as SKETCH_RATE
+from assistant.sketch import render_sketch
+from assistant.state import State, Take
+
+log = logging.getLogger(__name__)
+ProgressFn = Callable[[float, str], None]
+TAIL_S = 3.0  # audio prompt carried into the next section
+CROSSFADE_S = 0.5
+MIN_SECTION_S = 6.0
+
+
+def section_plan(brief: MusicBrief) -> list[tuple[str | None, float]]:
+    """(section or None, seconds) per generation window: one window when it fits, else per section."""
+    sections = list(brief.structure.sections)
+    total = brief.duration_s
+    if total <= MAX_WINDOW_S and (len(sections) < 2 or total < 2 * MIN_SECTION_S):
+        return [(None, total)]
+    count = max(len(sections), int(np.ceil(total / MAX_WINDOW_S)))
+    count = min(count, max(1, int(total // MIN_SECTION_S)))
+    names = [sections[i * len(sections) // count] if sections else None for i in range(count)]
+    return [(name, total / count) for name in names]
+
+
+def crossfade(a: np.ndarray, b: np.ndarray, samples: int) -> np.ndarray:
+    samples = min(samples, len(a), len(b))
+    if samples == 0:
+        return np.concatenate([a, b])
+    ramp = np.linspace(0.0, 1.0, samples, dtype=np.float32)
+    return np.concatenate([a[:-samples], a[-samples:] * (1 - ramp) + b[:samples] * ramp, b[samples:]])
+
+
+class MusicRenderer:
+    """Renders rounds with MusicGen, falling back to the sketch synthesiser with one clear notice."""
+
+    def __init__(self, backend: str, output_dir: Path, model_id: str = DEFAULT_MODEL,
+                 keep_files_minutes: float = 120.0):
+        self.backend = backend
+        self.output_dir = Path(output_dir)
+        self.keep_files_minutes = keep_files_minutes
+        self.model = MusicGenModel(model_id) if backend == "musicgen" else None
+        self.unavailable: Optional[str] = None
+        self.cancel = threading.Event()
+
+    def render_round(self, state: State, folder_name: str = "session",
+                     progress: Optional[ProgressFn] = None) -> tuple[list[Take], str]:
+        rnd = state.rounds[-1]
+        brief = rnd.brief
+        self.cancel.clear()
+        post.clean_old_files(self.output_dir, self.keep_files_minutes)
+        notes: list[str] = []
+        clips: Optional[list[np.ndarray]] = None
+        sample_rate, sketch = SKETCH_RATE, True
+        if self.model is not None and self.unavailable is None:
+            try:
+                clips, sample_rate = self._musicgen(brief, rnd.seeds, progress), self.model.sample_rate
+                sketch = False
+            except MusicGenUnavailable as err:
+                self.unavailable = str(err)
+                notes.append(f"MusicGen is unavailable: {err} Until then you hear the built-in sketch synthesiser.")
+        elif self.unavailable:
+            notes.append("(Sketch synthesiser: MusicGen is unavailable on this machine.)")
+        if clips is None:
+            clips = [render_sketch(brief, seed) for seed in rnd.seeds]
+        takes = []
+        folder = self.output_dir / folder_name
+        for number, (clip, seed) in enumerate(zip(clips, rnd.seeds), start=1):
+            stereo = clip if sketch else post.apply_mix_effects(clip, sample_rate, brief)
+            stereo = post.normalise_loudness(stereo, sample_rate)
+            analysis = post.analyse(stereo, sample_rate, brief.tempo.bpm)
+            path = post.write_wav(folder, post.take_filename(rnd.number, number, seed, sketch), stereo, sample_rate)
+            takes.append(Take(number=number, seed=seed, path=str(path), duration_s=round(len(stereo) / sample_rate, 2),
+                              sample_rate=sample_rate, analysis=analysis, sketch=sketch))
+        notes += self._report(takes, brief)
+        return takes, " ".join(notes)
+
+    def _musicgen(self, brief: MusicBrief, seeds: list[int], progress: Optional[ProgressFn]) -> list[np.ndarray]:
+        plan = section_plan(brief)
+        out: Optional[list[np.ndarray]] = None
+        for index, (section, seconds) in enumerate(plan):
+            def part_progress(fraction: float, label: str, index: int = index) -> None:
+                if progress is not None:
+                    progress((index + fraction) / len(plan), f"{label} part {index + 1}/{len(plan)}" if len(plan) > 1 else label)
+
+            prompt = render_prompt(brief, section=section)
+            part_seeds = [(s + 7919 * index) % 2**32 for s in seeds]
+            if out is None:
+                out = self.model.generate([prompt] * len(seeds), part_seeds, seconds, progress=part_progress, cancel=self.cancel)
+                continue
+            tail = int(TAIL_S * self.model.sample_rate)
+            prompts = [clip[-tail:] for clip in out]
+            parts = self.model.generate([prompt] * len(seeds), part_seeds, seconds, audio_prompt=prompts,
+                                        progress=part_progress, cancel=self.cancel)
+            fade = int(CROSSFADE_S * self.model.sample_rate)
+            # The continuation starts with the prompt it was given; keep a little of it to crossfade.
+            out = [crossfade(clip, part[max(0, len(p) - fade):], fade) for clip, part, p in zip(out, parts, prompts)]
+        return out or []
+
+    @staticmethod
+    def _report(takes: list[Take], brief: MusicBrief) -> list[str]:
+        notes = []
+        if takes and takes[0].sketch:
+            notes.append("These are sketches from the built-in synthesiser, not MusicGen.")
+        for take in takes:
+            a = take.analysis
+            if brief.tempo.bpm and a and a.bpm:
+                notes.append(f"Asked {brief.tempo.bpm} BPM, take {take.number} measured {a.bpm:g}.")
+            if a and a.silence_tail_s and a.silence_tail_s > 1.0:
+                notes.append(f"Take {take.number} ends in {a.silence_tail_s:g} s of silence.")
+        return notes
+
+
+def build_renderer(setting: str, output_dir: Path, keep_files_minutes: float = 120.0) -> MusicRenderer:
+    """`sketch`, `musicgen` (facebook/musicgen-small) or `musicgen:ID_OR_PATH`."""
+    name, _, model_id = setting.partition(":")
+    if name not in ("sketch", "musicgen"):
+        raise ValueError(f"unknown music setting {setting!r}: use off, sketch or musicgen[:ID_OR_PATH]")
+    return MusicRenderer(name, output_dir, model_id or DEFAULT_MODEL, keep_files_minutes)

@@ -1,0 +1,138 @@
+"""MusicGen through transformers: lazy one-time load, batched takes with per-take seeds, progress.
+
+Seeds: transformers samples a whole batch from one random stream, so a take would depend on its
+batch-mates. `SeededSampler` samples each take from its own generator inside one batched call
+(top-k 250, as MusicGen does) and hands generate() a one-hot choice, so a seed reproduces its take
+exactly whatever else is in the batch.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "facebook/musicgen-small"
+CHOSEN, OTHER = 0.0, -1e4  # finite, so the guidance arithmetic after us stays finite
+MAX_WINDOW_S = 30.0
+
+ProgressFn = Callable[[float, str], None]
+
+
+class MusicGenUnavailable(RuntimeError):
+    """The weights could not be loaded; the message says why and what to do."""
+
+
+def _sampler_class():
+    import torch
+    from transformers import LogitsProcessor
+
+    class SeededSampler(LogitsProcessor):
+        def __init__(self, seeds: list[int], num_codebooks: int, guidance_scale: float, top_k: int,
+                     temperature: float, total_steps: int, progress: Optional[ProgressFn],
+                     cancel: Optional[threading.Event]):
+            self.generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
+            self.rows = len(seeds) * num_codebooks
+            self.num_codebooks = num_codebooks
+            self.guidance_scale, self.top_k, self.temperature = guidance_scale, top_k, temperature
+            self.total_steps, self.progress, self.cancel = total_steps, progress, cancel
+            self.step = 0
+
+        def __call__(self, input_ids, scores):
+            if self.cancel is not None and self.cancel.is_set():
+                raise InterruptedError("generation cancelled")
+            logits = scores.float()
+            if logits.shape[0] == 2 * self.rows:  # [conditional; unconditional]: guide here
+                cond, uncond = logits[: self.rows], logits[self.rows:]
+                logits = uncond + (cond - uncond) * self.guidance_scale
+            top = torch.topk(logits / self.temperature, k=min(self.top_k, logits.shape[-1]), dim=-1)
+            probs = torch.softmax(top.values, dim=-1).cpu()
+            picks = torch.empty(self.rows, dtype=torch.long)
+            for row in range(self.rows):
+                picks[row] = torch.multinomial(probs[row], 1, generator=self.generators[row // self.num_codebooks])[0]
+            tokens = top.indices.cpu().gather(1, picks[:, None])[:, 0].to(scores.device)
+            out = torch.full_like(scores, OTHER)
+            repeats = scores.shape[0] // self.rows
+            out[torch.arange(scores.shape[0], device=scores.device), tokens.repeat(repeats)] = CHOSEN
+            self.step += 1
+            if self.progress is not None:
+                self.progress(min(1.0, self.step / max(1, self.total_steps)), "generating")
+            return out
+
+    return SeededSampler
+
+
+class MusicGenModel:
+    """One MusicGen model, loaded on first use (GPU in half precision when there is one)."""
+
+    def __init__(self, model_id: str = DEFAULT_MODEL, device: Optional[str] = None):
+        self.model_id = model_id
+        self.device = device
+        self._model = None
+        self._processor = None
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        with self._lock:
+            if self._model is not None:
+                return
+            import torch
+            from transformers import AutoProcessor, MusicgenForConditionalGeneration
+
+            device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
+            dtype = torch.float16 if device.startswith("cuda") else torch.float32
+            try:
+                processor = AutoProcessor.from_pretrained(self.model_id)
+                model = MusicgenForConditionalGeneration.from_pretrained(self.model_id, dtype=dtype)
+            except (OSError, ValueError) as err:
+                raise MusicGenUnavailable(self._explain(err)) from None
+            except (MemoryError, RuntimeError) as err:
+                raise MusicGenUnavailable(f"MusicGen ({self.model_id}) does not fit in memory here ({err}); "
+                                          "try a smaller model such as facebook/musicgen-small.") from None
+            self._model, self._processor, self.device = model.to(device).eval(), processor, device
+
+    def _explain(self, err: Exception) -> str:
+        if Path(self.model_id).exists():
+            return f"the folder {self.model_id} does not hold a MusicGen model ({err})."
+        return (f"MusicGen weights for {self.model_id} are not on this machine and could not be downloaded "
+                "(no network?). Run once with a network to cache them, or point MUSICBRIEF_MUSIC at "
+                "musicgen:/path/to/a/saved/model.")
+
+    @property
+    def sample_rate(self) -> int:
+        self.load()
+        return int(self._model.config.audio_encoder.sampling_rate)
+
+    @property
+    def frame_rate(self) -> float:
+        self.load()
+        cfg = self._model.config.audio_encoder
+        return float(getattr(cfg, "frame_rate", None) or cfg.sampling_rate / np.prod(cfg.upsampling_ratios))
+
+    def generate(self, prompts: list[str], seeds: list[int], duration_s: float, guidance_scale: float = 3.0,
+                 audio_prompt: Optional[list[np.ndarray]] = None, progress: Optional[ProgressFn] = None,
+                 cancel: Optional[threading.Event] = None) -> list[np.ndarray]:
+        """One batched call: a mono float32 array per take, `duration_s` long (plus any audio prompt)."""
+        import torch
+        from transformers import LogitsProcessorList
+
+        self.load()
+        model, processor = self._model, self._processor
+        # The delay pattern spends num_codebooks - 1 steps before the last codebook's first frame.
+        steps = int(round(min(duration_s, MAX_WINDOW_S) * self.frame_rate)) + model.decoder.num_codebooks - 1
+        inputs = dict(text=prompts, padding=True, return_tensors="pt")
+        if audio_prompt is not None:
+            inputs.update(audio=[a.astype(np.float32) for a in audio_prompt], sampling_rate=self.sample_rate)
+        batch = processor(**inputs).to(model.device)
+        if "input_values" in batch and batch["input_values"].dtype != model.dtype:
+            batch["input_values"] = batch["input_values"].to(model.dtype)
+        sampler = _sampler_class()(seeds, model.decoder.num_codebooks, guidance_scale, top_k=250,
+                                   temperature=1.0, total_steps=steps, progress=progress, cancel=cancel)
+        with torch.inference_mode():
+            audio = model.generate(**batch, do_sample=False, guidance_scale=guidance_scale,
+                                   max_new_tokens=steps, logits_processor=LogitsProcessorList([sampler]))
+        return [a[0].float().cpu().numpy() for a in audio]

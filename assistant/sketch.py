@@ -1,0 +1,156 @@
+"""The sketch synthesiser: a deterministic, built-in rendering of a brief (numpy and scipy only).
+
+For offline use, instant previews and tests. It is plainly a sketch, not MusicGen: drums, bass,
+chords, pad and lead voiced from the palette, a genre-appropriate groove exactly at the brief's
+BPM, the structure's sections in order with changing density, and the mix controls applied.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import butter, fftconvolve, sosfilt
+
+from assistant.brief import MusicBrief
+from assistant.vocab import vocabulary
+
+SAMPLE_RATE = 32000
+# Section density: which layers play (drums, bass, chords, pad, lead) and how loud the drums are.
+DENSITY = {
+    "intro": (0.0, 0.6, 0.5, 1.0, 0.0), "verse": (0.8, 1.0, 0.8, 0.6, 0.4), "chorus": (1.0, 1.0, 1.0, 0.8, 1.0),
+    "build": (0.6, 0.8, 0.8, 1.0, 0.3), "drop": (1.0, 1.0, 0.7, 0.6, 1.0), "breakdown": (0.0, 0.5, 0.6, 1.0, 0.5),
+    "bridge": (0.5, 0.8, 1.0, 0.8, 0.6), "outro": (0.4, 0.6, 0.6, 1.0, 0.0), "climax": (1.0, 1.0, 1.0, 1.0, 1.0),
+}
+DEFAULT_DENSITY = (0.8, 1.0, 0.8, 0.7, 0.6)
+MINOR_PROGRESSION = [(0, 3, 7), (8, 12, 15), (3, 7, 10), (10, 14, 17)]  # i VI III VII
+MAJOR_PROGRESSION = [(0, 4, 7), (7, 11, 14), (9, 12, 16), (5, 9, 12)]  # I V vi IV
+DARK_MOODS = {"sad", "melancholic", "dark mood", "eerie", "ominous", "menacing", "suspenseful", "somber", "aggressive"}
+
+
+def _hz(midi: float) -> float:
+    return 440.0 * 2 ** ((midi - 69) / 12)
+
+
+def _env(n: int, attack: float, decay: float) -> np.ndarray:
+    t = np.arange(n) / SAMPLE_RATE
+    return np.minimum(1.0, t / max(attack, 1e-4)) * np.exp(-t / max(decay, 1e-4))
+
+
+def _tone(freq: float, n: int, kind: str, rng: np.random.Generator) -> np.ndarray:
+    t = np.arange(n) / SAMPLE_RATE
+    phase = rng.uniform(0, 2 * np.pi)
+    if kind == "saw":
+        return sum(np.sin(2 * np.pi * freq * k * t + phase) / k for k in range(1, 8)) * 0.6
+    if kind == "square":
+        return sum(np.sin(2 * np.pi * freq * k * t + phase) / k for k in range(1, 9, 2)) * 0.8
+    return np.sin(2 * np.pi * freq * t + phase)
+
+
+def _kick(n: int) -> np.ndarray:
+    t = np.arange(n) / SAMPLE_RATE
+    return np.sin(2 * np.pi * (45 + 90 * np.exp(-t * 30)) * t) * np.exp(-t * 9)
+
+
+def _noise_hit(n: int, rng: np.random.Generator, decay: float, highpass: float) -> np.ndarray:
+    sos = butter(2, highpass, "highpass", fs=SAMPLE_RATE, output="sos")
+    return sosfilt(sos, rng.standard_normal(n)) * _env(n, 0.001, decay)
+
+
+def _add(buf: np.ndarray, sound: np.ndarray, start: int, gain: float) -> None:
+    end = min(len(buf), start + len(sound))
+    if start < end:
+        buf[start:end] += sound[: end - start] * gain
+
+
+def _groove(feel: str, family: str) -> tuple[list[float], list[float], list[float], float]:
+    """Kick, snare and hat positions in beats within one bar of 4, and the swing amount."""
+    feel = feel or ""
+    if "half" in feel or family == "hiphop":
+        return [0.0, 2.5], [2.0], [i / 2 for i in range(8)], 0.0 if "half" in feel else 0.12
+    if "breakbeat" in feel:
+        return [0.0, 1.5, 2.5], [1.0, 3.0], [i / 2 for i in range(8)], 0.0
+    if "swing" in feel or "swung" in feel or "shuffle" in feel:
+        return [0.0, 2.0], [1.0, 3.0], [0, 1, 1.667, 2, 3, 3.667], 0.0
+    return [0.0, 1.0, 2.0, 3.0], [1.0, 3.0], [i / 2 for i in range(8)], 0.0
+
+
+def render_sketch(brief: MusicBrief, seed: int, duration_s: float | None = None) -> np.ndarray:
+    """Stereo float32 audio (samples, 2) at 32 kHz, reproducible from the brief and the seed."""
+    rng = np.random.default_rng(seed)
+    vocab = vocabulary()
+    profile = vocab.genre(brief.style.genre)
+    bpm = brief.tempo.bpm or (profile.default_bpm if profile else 100)
+    duration = duration_s or brief.duration_s
+    n = int(duration * SAMPLE_RATE)
+    beat = 60.0 / bpm
+    spb = beat * SAMPLE_RATE  # samples per beat
+    moods = vocab.canonical_all("mood", brief.style.mood)
+    progression = MINOR_PROGRESSION if moods & DARK_MOODS or brief.mix.brightness == "dark" else MAJOR_PROGRESSION
+    root = 45 + int(rng.integers(0, 7))
+    kicks, snares, hats, swing = _groove(brief.tempo.feel or (profile.feel if profile else ""),
+                                         profile.family if profile else "")
+    excluded = set(brief.exclude)
+    families = {vocab.instrument_family.get(vocab.canonical("instrument", i) or "") for i in brief.palette.instruments}
+    only_some = bool(families) and "other instruments" in excluded
+    layers = {"drums": "drums" not in excluded and (not only_some or "drums" in families),
+              "bass": "bass" not in excluded and (not only_some or "bass" in families),
+              "chords": not only_some or families & {"keys", "guitars", "strings"},
+              "pad": not only_some or "keys" in families, "lead": not only_some or bool(families - {"drums", "bass"})}
+    lead_kind = "square" if "8-bit" in " ".join(brief.palette.production) else "saw"
+
+    sections = list(brief.structure.sections) or ["verse"]
+    bars_total = max(1, int(round(duration / (4 * beat))))
+    mono = np.zeros(n + SAMPLE_RATE)
+    pad_bus = np.zeros_like(mono)
+    for bar in range(bars_total + 1):
+        section = sections[min(len(sections) - 1, bar * len(sections) // max(1, bars_total))]
+        drum_g, bass_g, chord_g, pad_g, lead_g = DENSITY.get(section, DEFAULT_DENSITY)
+        chord = progression[bar % len(progression)]
+        bar_start = bar * 4 * spb
+        if layers["drums"] and drum_g:
+            for pos in kicks:
+                _add(mono, _kick(int(0.4 * SAMPLE_RATE)), int(bar_start + pos * spb), 0.9 * drum_g)
+            for pos in snares:
+                _add(mono, _noise_hit(int(0.2 * SAMPLE_RATE), rng, 0.06, 1500), int(bar_start + pos * spb), 0.35 * drum_g)
+            for i, pos in enumerate(hats):
+                shift = swing * spb if i % 2 else 0
+                _add(mono, _noise_hit(int(0.05 * SAMPLE_RATE), rng, 0.015, 7000), int(bar_start + pos * spb + shift), 0.12 * drum_g)
+        if layers["bass"] and bass_g:
+            for pos in (0.0, 1.5, 2.0, 3.0):
+                note = _tone(_hz(root - 12 + chord[0]), int(0.45 * spb), "saw", rng) * _env(int(0.45 * spb), 0.005, 0.25)
+                _add(mono, note, int(bar_start + pos * spb), 0.3 * bass_g)
+        if layers["chords"] and chord_g:
+            for pos in (0.0, 2.0):
+                length = int(1.8 * spb)
+                stab = sum(_tone(_hz(root + 12 + iv), length, "sine", rng) for iv in chord) / 3
+                _add(mono, stab * _env(length, 0.01, 0.6), int(bar_start + pos * spb), 0.25 * chord_g)
+        if layers["pad"] and pad_g:
+            length = int(4 * spb)
+            pad = sum(_tone(_hz(root + 12 + iv), length, "saw", rng) for iv in chord) / 3
+            _add(pad_bus, pad * _env(length, 0.5, 3.0), int(bar_start), 0.08 * pad_g)
+        if layers["lead"] and lead_g:
+            for step_i in range(4):
+                note = root + 24 + chord[int(rng.integers(0, 3))]
+                length = int(0.9 * spb)
+                _add(mono, _tone(_hz(note), length, lead_kind, rng) * _env(length, 0.01, 0.3),
+                     int(bar_start + step_i * spb), 0.1 * lead_g)
+    return apply_mix(mono[:n], pad_bus[:n], brief)
+
+
+def apply_mix(dry: np.ndarray, pad: np.ndarray, brief: MusicBrief) -> np.ndarray:
+    """Brightness as a filter, width as a delayed side signal, space as a simple reverb tail."""
+    if brief.mix.brightness == "dark":
+        dry, pad = (sosfilt(butter(2, 1800, "lowpass", fs=SAMPLE_RATE, output="sos"), x) for x in (dry, pad))
+    elif brief.mix.brightness == "bright":
+        dry = dry + 0.3 * sosfilt(butter(2, 4000, "highpass", fs=SAMPLE_RATE, output="sos"), dry)
+    width = {"wide": 0.6, "narrow": 0.0}.get(brief.mix.width or "", 0.3)
+    delay = int(0.012 * SAMPLE_RATE)
+    side = np.concatenate([np.zeros(delay), pad[:-delay]]) * width
+    left, right = dry + pad + side, dry + pad - side
+    wet = {"reverberant": 0.35, "dry": 0.0}.get(brief.mix.space or "", 0.12)
+    if wet:
+        impulse = np.random.default_rng(0).standard_normal(int(1.2 * SAMPLE_RATE)) * _env(int(1.2 * SAMPLE_RATE), 0.01, 0.35)
+        impulse /= np.abs(impulse).sum() / 4
+        left = left + wet * fftconvolve(left, impulse)[: len(left)]
+        right = right + wet * fftconvolve(right, impulse[::-1])[: len(right)]
+    stereo = np.stack([left, right], axis=1)
+    peak = np.abs(stereo).max() or 1.0
+    return (stereo / peak * 0.8).astype(np.float32)

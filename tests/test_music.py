@@ -1,0 +1,106 @@
+"""Music: the sketch synthesiser, a tiny random MusicGen loaded like a real one, seeds, long pieces."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from assistant.audio import analyse, take_filename, write_wav
+from assistant.brief import MusicBrief
+from assistant.conversation import ConversationSpec, run_conversation
+from assistant.music import crossfade, section_plan
+from assistant.musicgen import MusicGenModel
+from assistant.random_model import build_random_musicgen
+from assistant.refine import refine
+from assistant.services import make_session
+from assistant.sketch import SAMPLE_RATE, render_sketch
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> Path:
+    return build_random_musicgen(tmp_path_factory.mktemp("models") / "tiny-musicgen")
+
+
+@pytest.mark.parametrize("request_text", [
+    "house at 124 bpm", "drum and bass at 174 bpm", "lofi hip hop at 80 bpm", "techno at 132 bpm, dark and wide",
+    "trap at 140 bpm", "bossa nova at 130 bpm",
+])
+def test_sketch_tempo_is_within_two_percent(request_text: str) -> None:
+    brief, _, _ = refine(request_text)
+    brief = brief.model_copy(update={"duration_s": 12.0})
+    audio = render_sketch(brief, seed=3)
+    assert audio.shape == (12 * SAMPLE_RATE, 2)
+    measured = analyse(audio, SAMPLE_RATE, brief.tempo.bpm).bpm
+    assert abs(measured - brief.tempo.bpm) / brief.tempo.bpm <= 0.02, (measured, brief.tempo.bpm)
+
+
+def test_sketch_is_reproducible_from_its_seed() -> None:
+    brief, _, _ = refine("synthwave at 100 bpm")
+    assert np.array_equal(render_sketch(brief, 7), render_sketch(brief, 7))
+    assert not np.array_equal(render_sketch(brief, 7), render_sketch(brief, 8))
+
+
+def test_musicgen_seed_reproduces_a_take_whatever_the_batch(tiny_model: Path) -> None:
+    model = MusicGenModel(str(tiny_model))
+    batch = model.generate(["house music", "techno"], [11, 22], 0.5)
+    alone = model.generate(["techno"], [22], 0.5)
+    other = model.generate(["techno"], [23], 0.5)
+    assert np.allclose(batch[1], alone[0], atol=1e-5)
+    assert not np.allclose(alone[0], other[0], atol=1e-4)
+    assert len(alone[0]) >= int(0.5 * model.sample_rate)
+
+
+def test_conversation_with_a_musicgen_folder_given_by_path(tiny_model: Path) -> None:
+    spec = ConversationSpec.model_validate({
+        "name": "tiny musicgen", "settings": {"llm": "off", "music": f"musicgen:{tiny_model}", "duration_s": 1.0},
+        "turns": [{"user": "house at 124 bpm with piano", "expect": {"action": "generate", "takes": 2}},
+                  {"user": "make it darker", "expect": {"action": "generate", "takes": 2, "same_seeds_as_previous": True}}]})
+    records = run_conversation(spec, make_session)
+    for take in records[-1]["takes"] if isinstance(records[-1], dict) else records[-1].takes:
+        data, rate = sf.read(take["path"])
+        assert rate == 32000 and data.shape[1] == 2 and take["sketch"] is False
+        assert set(take["analysis"]) == {"bpm", "loudness_lufs", "silence_tail_s", "clipped"}
+
+
+def test_long_pieces_are_planned_by_section() -> None:
+    brief = MusicBrief.model_validate({"structure": {"sections": ["intro", "build", "drop", "outro"]}, "duration_s": 80})
+    plan = section_plan(brief)
+    assert [name for name, _ in plan] == ["intro", "build", "drop", "outro"]
+    assert all(seconds <= 30 for _, seconds in plan) and sum(s for _, s in plan) == pytest.approx(80)
+    assert section_plan(MusicBrief(duration_s=10)) == [(None, 10)]
+
+
+def test_section_by_section_generation_continues_and_crossfades(tiny_model: Path) -> None:
+    session = make_session({"llm": "off", "music": f"musicgen:{tiny_model}", "duration_s": 13.0, "takes": 1})
+    record = session.send("techno at 130 bpm, intro then drop")
+    assert session.state.rounds[-1].brief.structure.sections == ["intro", "drop"]
+    [take] = record.takes
+    assert take["duration_s"] == pytest.approx(13.0, abs=0.6)
+
+
+def test_unloadable_model_falls_back_to_the_sketch_with_a_clear_message(tmp_path: Path) -> None:
+    session = make_session({"llm": "off", "music": f"musicgen:{tmp_path / 'missing'}", "duration_s": 2.0})
+    record = session.send("house at 124 bpm with piano")
+    assert "MusicGen is unavailable" in record.reply and "sketch" in record.reply
+    assert record.takes and all(t["sketch"] for t in record.takes)
+    again = session.send("make it darker")  # still usable, told once
+    assert again.takes and "MusicGen is unavailable:" not in again.reply
+
+
+def test_crossfade_keeps_length_and_joins_smoothly() -> None:
+    a, b = np.ones(100, dtype=np.float32), np.zeros(100, dtype=np.float32)
+    joined = crossfade(a, b, 20)
+    assert len(joined) == 180 and joined[79] > joined[90] > joined[99]
+
+
+def test_analysis_flags_clipping_and_silence() -> None:
+    tone = np.sin(np.linspace(0, 2000, 3 * SAMPLE_RATE)).astype(np.float32)
+    clipped = np.concatenate([np.clip(tone * 2, -1, 1), np.zeros(2 * SAMPLE_RATE, dtype=np.float32)])
+    result = analyse(clipped, SAMPLE_RATE)
+    assert result.clipped and result.silence_tail_s == pytest.approx(2.0, abs=0.05)
+
+
+def test_file_names_never_come_from_user_text(tmp_path: Path) -> None:
+    assert take_filename(3, 2, 42, sketch=False) == "round03-take2-seed42.wav"
+    with pytest.raises(ValueError):
+        write_wav(tmp_path, "../../etc/passwd.wav", np.zeros(10), 32000)
