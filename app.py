@@ -1,7 +1,5 @@
-"""MusicBrief: until the web UI lands, `python app.py` starts the terminal chat."""
-import sys
-
-from assistant.cli import main
+"""MusicBrief web app (Gradio): `python app.py`. Settings come from MUSICBRIEF_* variables."""
+from webui.app import main
 
 if __name__ == "__main__":
-    sys.exit(main(["chat", *sys.argv[1:]]))
+    main()

@@ -58,20 +58,19 @@ class MusicRenderer:
         self.keep_files_minutes = keep_files_minutes
         self.model = MusicGenModel(model_id) if backend == "musicgen" else None
         self.unavailable: Optional[str] = None
-        self.cancel = threading.Event()
 
-    def render_round(self, state: State, folder_name: str = "session",
-                     progress: Optional[ProgressFn] = None) -> tuple[list[Take], str]:
+    def render_round(self, state: State, folder_name: str = "session", progress: Optional[ProgressFn] = None,
+                     cancel: Optional[threading.Event] = None) -> tuple[list[Take], str]:
+        """Takes for the last round; `cancel` (one per conversation) stops a generation between steps."""
         rnd = state.rounds[-1]
         brief = rnd.brief
-        self.cancel.clear()
         post.clean_old_files(self.output_dir, self.keep_files_minutes)
         notes: list[str] = []
         clips: Optional[list[np.ndarray]] = None
         sample_rate, sketch = SKETCH_RATE, True
         if self.model is not None and self.unavailable is None:
             try:
-                clips, sample_rate = self._musicgen(brief, rnd.seeds, progress), self.model.sample_rate
+                clips, sample_rate = self._musicgen(brief, rnd.seeds, progress, cancel), self.model.sample_rate
                 sketch = False
             except MusicGenUnavailable as err:
                 self.unavailable = str(err)
@@ -92,7 +91,8 @@ class MusicRenderer:
         notes += self._report(takes, brief)
         return takes, " ".join(notes)
 
-    def _musicgen(self, brief: MusicBrief, seeds: list[int], progress: Optional[ProgressFn]) -> list[np.ndarray]:
+    def _musicgen(self, brief: MusicBrief, seeds: list[int], progress: Optional[ProgressFn],
+                  cancel: Optional[threading.Event]) -> list[np.ndarray]:
         plan = section_plan(brief)
         out: Optional[list[np.ndarray]] = None
         for index, (section, seconds) in enumerate(plan):
@@ -103,12 +103,12 @@ class MusicRenderer:
             prompt = render_prompt(brief, section=section)
             part_seeds = [(s + 7919 * index) % 2**32 for s in seeds]
             if out is None:
-                out = self.model.generate([prompt] * len(seeds), part_seeds, seconds, progress=part_progress, cancel=self.cancel)
+                out = self.model.generate([prompt] * len(seeds), part_seeds, seconds, progress=part_progress, cancel=cancel)
                 continue
             tail = int(TAIL_S * self.model.sample_rate)
             prompts = [clip[-tail:] for clip in out]
             parts = self.model.generate([prompt] * len(seeds), part_seeds, seconds, audio_prompt=prompts,
-                                        progress=part_progress, cancel=self.cancel)
+                                        progress=part_progress, cancel=cancel)
             fade = int(CROSSFADE_S * self.model.sample_rate)
             # The continuation starts with the prompt it was given; keep a little of it to crossfade.
             out = [crossfade(clip, part[max(0, len(p) - fade):], fade) for clip, part, p in zip(out, parts, prompts)]

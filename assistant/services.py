@@ -43,3 +43,49 @@ def make_session(settings: dict[str, Any], **overrides: Any) -> Session:
     state_settings = Settings(llm=config.llm, music=config.music, seed=config.seed, takes=config.takes)
     return Session(state_settings, understand=build_understanding(config.llm, config),
                    music=build_music(config.music, config), duration_s=config.duration_s)
+
+
+class SharedServices:
+    """Models loaded once per process and shared by every conversation (each has its own Session)."""
+
+    def __init__(self, config: AppConfig):
+        self.config = config
+        self._understand: dict[str, Optional[object]] = {}
+        self._music: dict[str, Optional[object]] = {}
+
+    def understand(self, llm: str) -> Optional[object]:
+        if llm not in self._understand:
+            try:
+                self._understand[llm] = build_understanding(llm, self.config)
+            except Exception as err:  # a broken LLM setting leaves the deterministic core working
+                log.warning("LLM %r unavailable (%s); continuing without it", llm, err)
+                self._understand[llm] = None
+        return self._understand[llm]
+
+    def music(self, music: str) -> Optional[object]:
+        if music not in self._music:
+            self._music[music] = build_music(music, self.config)
+        return self._music[music]
+
+    def new_session(self, llm: Optional[str] = None, music: Optional[str] = None,
+                    takes: Optional[int] = None, duration_s: Optional[float] = None) -> Session:
+        llm, music = llm or self.config.llm, music or self.config.music
+        settings = Settings(llm=llm, music=music, seed=self.config.seed, takes=takes or self.config.takes)
+        return Session(settings, understand=self.understand(llm), music=self.music(music),
+                       duration_s=duration_s or self.config.duration_s)
+
+
+def musicgen_weights_present(music: str) -> bool:
+    """Cheap, offline: is the MusicGen model a local folder or already in the Hugging Face cache?"""
+    _, _, model_id = music.partition(":")
+    from assistant.musicgen import DEFAULT_MODEL
+
+    model_id = model_id or DEFAULT_MODEL
+    if Path(model_id).expanduser().is_dir():
+        return (Path(model_id).expanduser() / "config.json").is_file()
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        return isinstance(try_to_load_from_cache(model_id, "config.json"), str)
+    except Exception:
+        return False

@@ -6,6 +6,7 @@ behaviour of all three.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from typing import Any, Callable, Optional
 
@@ -46,14 +47,16 @@ class Session:
         self.understand = understand
         self.music = music
         self.conversation_id = uuid.uuid4().hex[:12]  # the folder of this conversation's WAVs
+        self.cancel = threading.Event()  # set by a Stop button; cleared at each new message
 
     def send(self, message: str, progress: Optional[ProgressFn] = None) -> TurnRecord:
+        self.cancel.clear()
         self.state, reply = step(self.state, message, understand=self.understand)
         takes: list[Take] = []
         if reply.action == "generate" and self.music is not None:
             try:
                 takes, note = self.music.render_round(self.state, folder_name=self.conversation_id,
-                                                      progress=progress)
+                                                      progress=progress, cancel=self.cancel)
             except InterruptedError:
                 note = "Generation stopped. Your earlier takes are still here."
             except Exception as err:  # a failing model must never take the conversation down

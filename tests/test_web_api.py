@@ -1,0 +1,39 @@
+"""The app as API users meet it: gradio_client against `python app.py` on a free localhost port."""
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+from gradio_client import Client
+
+from tests.webapp import running_app
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory) -> str:
+    with running_app(tmp_path_factory.mktemp("app")) as url:
+        yield url
+
+
+def test_vague_message_gets_options_and_an_answer_gets_downloadable_takes(app_url: str) -> None:
+    client = Client(app_url, verbose=False)
+    out = client.predict("make a cool song", [], "off", "sketch", 2, 3, api_name="/chat")
+    history = out[1]
+    question = history[-1]
+    assert question["role"] == "assistant" and len(question["options"]) >= 3
+    out = client.predict("house", history, "off", "sketch", 2, 3, api_name="/chat")
+    out = client.predict("124 BPM", out[1], "off", "sketch", 2, 3, api_name="/chat")
+    files = out[4]
+    assert len(files) == 2
+    for path in files:
+        data, rate = sf.read(path)
+        assert rate == 32000 and data.shape == (3 * 32000, 2)
+    audio_messages = [m for m in out[1] if m["content"] and m["content"][0].get("component") == "audio"]
+    assert [m["metadata"]["title"].split(" · ")[0] for m in audio_messages] == ["take 1", "take 2"]
+    assert "124" in out[2] and "bpm: 124" in out[3]
+
+
+def test_each_client_has_its_own_conversation(app_url: str) -> None:
+    first, second = Client(app_url, verbose=False), Client(app_url, verbose=False)
+    a = first.predict("techno at 130 bpm with acid bass", [], "off", "sketch", 1, 3, api_name="/chat")
+    b = second.predict("make a cool song", [], "off", "sketch", 1, 3, api_name="/chat")
+    assert "genre: techno" in a[3] and b[3] == ""

@@ -1,0 +1,146 @@
+"""The MusicBrief web app: chat with clickable options and inline takes, the brief beside it."""
+from __future__ import annotations
+
+import os
+from typing import Any, Optional
+
+import gradio as gr
+
+from assistant.config import AppConfig, load_config
+from assistant.services import SharedServices, musicgen_weights_present
+from assistant.session import Session
+from webui import view
+from webui.zerogpu import on_gpu
+
+TITLE = "MusicBrief"
+INTRO = ("Describe a song in your own words. I ask at most two short questions, then send a precise "
+         "prompt to MusicGen. After a round: *make it darker*, *a bit faster*, *more variations*, *keep 2*.")
+
+
+def backend_notice(config: AppConfig) -> str:
+    if config.music.startswith("musicgen") and not musicgen_weights_present(config.music):
+        return ("**Notice:** MusicGen weights are not on this machine, so takes come from the built-in "
+                "**sketch synthesiser** until they are (see the README).")
+    if config.music == "sketch":
+        return "**Notice:** takes come from the built-in **sketch synthesiser**, not MusicGen."
+    return ""
+
+
+def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
+    config = config or load_config()
+    services = SharedServices(config)
+    music_choices = sorted({config.music, "sketch", "musicgen"})
+
+    def session_for(session: Optional[Session], llm: str, music: str, takes: int, duration: float) -> Session:
+        if session is None or session.state.settings.llm != llm or session.state.settings.music != music:
+            fresh = services.new_session(llm=llm, music=music, takes=int(takes), duration_s=float(duration))
+            if session is not None:  # a new backend keeps the conversation so far
+                fresh.state = session.state.model_copy(update={"settings": fresh.state.settings})
+            session = fresh
+        session.state.settings.takes = int(takes)
+        if session.state.phase != "generated":
+            session.state.brief = session.state.brief.model_copy(update={"duration_s": float(duration)})
+        return session
+
+    def outputs(session: Optional[Session], history: list) -> list[Any]:
+        current, previous = view.round_takes(session, 1), view.round_takes(session, 2)
+        audio = [gr.Audio(value=p, label=label or f"take {i + 1}", visible=p is not None)
+                 for i, (p, label) in enumerate(current)]
+        keep = [gr.Button(visible=p is not None) for p, _ in current]
+        before = [gr.Audio(value=p, label=label or "", visible=p is not None) for p, label in previous]
+        return [history, session, view.brief_markdown(session), view.last_prompt(session),
+                view.downloads(session) or None, *audio, *keep, *before]
+
+    @on_gpu(lambda message, history, session, llm, music, takes, duration, *a, **k: 20 + 12 * takes * duration)
+    def respond(message: str, history: list, session: Optional[Session], llm: str, music: str,
+                takes: int, duration: float, progress: gr.Progress = gr.Progress()) -> list[Any]:
+        session = session_for(session, llm, music, takes, duration)
+        record = session.send(message or "", progress=lambda f, label: progress(f, desc=label))
+        return ["", *outputs(session, history + view.chat_messages(record))]
+
+    def pick_option(evt: gr.SelectData, *args: Any) -> list[Any]:
+        return respond(str(evt.value), *args)
+
+    def liked(evt: gr.LikeData, history: list, session: Optional[Session], *rest: Any) -> list[Any]:
+        """A like on a take's message keeps that take, as if the user had typed 'keep N'."""
+        message = history[evt.index] if isinstance(evt.index, int) and evt.index < len(history) else {}
+        title = ((message.get("metadata") or {}).get("title") if isinstance(message, dict) else "") or ""
+        if not evt.liked or not title.startswith("take "):
+            return ["", *outputs(session, history)]
+        return respond(f"keep {title.split()[1]}", history, session, *rest)
+
+    def edit_brief(genre: str, bpm: Optional[float], brightness: str, width: str, space: str) -> str:
+        """Editing a control is the same as saying it: the edit becomes a chat message."""
+        words = [genre.strip()] if genre and genre.strip() else []
+        if bpm:
+            words.append(f"{int(bpm)} bpm")
+        for value, axis in ((brightness, "brightness"), (width, "width"), (space, "space")):
+            if value:
+                words.append(value if value != "balanced" else f"balanced {axis}")
+        return ", ".join(words)
+
+    def stop(session: Optional[Session]) -> None:
+        if session is not None:
+            session.cancel.set()
+
+    with gr.Blocks(title=TITLE) as demo:
+        gr.Markdown(f"# {TITLE}\n{INTRO}")
+        gr.Markdown(backend_notice(config))
+        session_state = gr.State(None)
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(height=560, label="Chat", feedback_options=("Like",), elem_id="chat")
+                with gr.Row():
+                    box = gr.Textbox(placeholder="e.g. a dreamy synthwave track for a night drive", scale=5,
+                                     show_label=False, max_length=2000, elem_id="message")
+                    send = gr.Button("Send", variant="primary", scale=1)
+                    stop_btn = gr.Button("Stop", variant="stop", scale=1)
+            with gr.Column(scale=2):
+                brief_panel = gr.Markdown(view.brief_markdown(None), elem_id="brief")
+                with gr.Accordion("Edit the brief", open=False):
+                    genre = gr.Textbox(label="Genre")
+                    bpm = gr.Number(label="BPM", minimum=40, maximum=220, precision=0)
+                    brightness = gr.Dropdown(["", "dark", "balanced", "bright"], label="Brightness")
+                    width = gr.Dropdown(["", "narrow", "balanced", "wide"], label="Width")
+                    space = gr.Dropdown(["", "dry", "balanced", "reverberant"], label="Space")
+                    apply = gr.Button("Apply")
+                prompt = gr.Textbox(label="Prompt sent to MusicGen", interactive=False, buttons=["copy"])
+                gr.Markdown("### This round")
+                current_audio, keep_buttons = [], []
+                with gr.Row():
+                    for i in range(view.MAX_TAKES):
+                        with gr.Column(min_width=120):
+                            current_audio.append(gr.Audio(visible=False, interactive=False, buttons=["download"]))
+                            keep_buttons.append(gr.Button(f"Keep {i + 1}", size="sm", visible=False))
+                with gr.Accordion("Previous round (A/B)", open=False):
+                    with gr.Row():
+                        previous_audio = [gr.Audio(visible=False, interactive=False) for _ in range(view.MAX_TAKES)]
+                files = gr.File(label="Download WAVs", file_count="multiple", interactive=False)
+                with gr.Accordion("Settings", open=False):
+                    llm = gr.Dropdown(sorted({config.llm, "off", "embedded"}), value=config.llm, label="Language model")
+                    music = gr.Dropdown(music_choices, value=config.music, label="Music model")
+                    takes = gr.Slider(1, 4, value=config.takes, step=1, label="Takes per round")
+                    duration = gr.Slider(2, 60, value=config.duration_s, step=1, label="Seconds per take")
+
+        inputs = [chatbot, session_state, llm, music, takes, duration]
+        outs = [box, chatbot, session_state, brief_panel, prompt, files, *current_audio, *keep_buttons, *previous_audio]
+        events = [box.submit(respond, [box, *inputs], outs, api_name="chat"),
+                  send.click(respond, [box, *inputs], outs, api_name=False),
+                  chatbot.option_select(pick_option, inputs, outs, api_name=False),
+                  chatbot.like(liked, inputs, outs, api_name=False)]
+        for i, button in enumerate(keep_buttons):
+            events.append(button.click(lambda *a, n=i + 1: respond(f"keep {n}", *a), inputs, outs, api_name=False))
+        events.append(apply.click(edit_brief, [genre, bpm, brightness, width, space], box, api_name=False)
+                      .then(respond, [box, *inputs], outs, api_name=False))
+        stop_btn.click(stop, session_state, None, cancels=events, api_name=False)
+    return demo
+
+
+def main() -> None:
+    config = load_config()
+    demo = build_demo(config)
+    on_space = bool(os.environ.get("SPACE_ID"))
+    demo.queue(default_concurrency_limit=2, max_size=32).launch(
+        server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0" if on_space else "127.0.0.1"),
+        server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+        allowed_paths=[str(config.output_dir.resolve())])

@@ -1,0 +1,88 @@
+"""Pure translation from a conversation to what the page shows: chat messages, brief, takes."""
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import gradio as gr
+
+from assistant.brief import describe_value, get_path
+from assistant.session import Session, TurnRecord
+
+MAX_TAKES = 4
+CONTROL_PATHS = {
+    "Style": ["style.genre", "style.mood"],
+    "Tempo": ["tempo.bpm", "tempo.feel"],
+    "Palette": ["palette.instruments", "palette.production"],
+    "Structure": ["structure.sections"],
+    "Mix": ["mix.brightness", "mix.width", "mix.space"],
+    "Other": ["exclude", "duration_s", "seed"],
+}
+
+
+def take_label(take: dict[str, Any], number: int) -> str:
+    """'take 2 · seed 184467 · 125 BPM' (and 'sketch' when the built-in synthesiser made it)."""
+    parts = [f"take {number}", f"seed {take['seed']}"]
+    analysis = take.get("analysis") or {}
+    if analysis.get("bpm"):
+        parts.append(f"{analysis['bpm']:g} BPM")
+    if take.get("sketch"):
+        parts.append("sketch")
+    return " · ".join(parts)
+
+
+def chat_messages(record: TurnRecord) -> list[gr.ChatMessage]:
+    """One turn as chat messages: the user's words (escaped), the reply with options, one per take."""
+    messages = [gr.ChatMessage(role="user", content=html.escape(record.user))]
+    options = [{"label": o, "value": o} for o in record.options]
+    messages.append(gr.ChatMessage(role="assistant", content=record.reply, options=options))
+    for number, take in enumerate(record.takes, start=1):
+        messages.append(gr.ChatMessage(role="assistant", content=gr.Audio(
+            value=take["path"], label=take_label(take, number), buttons=["download"]),
+            metadata={"title": take_label(take, number)}))
+    return messages
+
+
+def brief_markdown(session: Session | None) -> str:
+    """The five controls; what the user said in bold, what a genre profile filled in italics."""
+    if session is None:
+        return "*No brief yet: describe a song.*"
+    state = session.state
+    rows = ["| Control | Value |", "|---|---|"]
+    for control, paths in CONTROL_PATHS.items():
+        cells = []
+        for path in paths:
+            value = get_path(state.brief, path)
+            if value in (None, []):
+                continue
+            text = html.escape(describe_value(value))
+            leaf = path.split(".")[-1]
+            if path in state.user_paths:
+                cells.append(f"{leaf}: **{text}**")
+            elif path in state.filled_paths:
+                cells.append(f"{leaf}: *{text}* (default)")
+            else:
+                cells.append(f"{leaf}: {text} (setting)")
+        rows.append(f"| {control} | {'<br>'.join(cells) or '-'} |")
+    return "\n".join(rows) + "\n\n**bold** = you said it · *italic* = filled from the genre profile"
+
+
+def round_takes(session: Session | None, back: int) -> list[tuple[str | None, str]]:
+    """(path, label) for MAX_TAKES slots of the last round (back=1) or the one before (back=2)."""
+    rounds = [r for r in (session.state.rounds if session else []) if r.takes]
+    if len(rounds) < back:
+        return [(None, "")] * MAX_TAKES
+    takes = rounds[-back].takes
+    slots = [(t.path, take_label(t.model_dump(), t.number)) for t in takes[:MAX_TAKES]]
+    return slots + [(None, "")] * (MAX_TAKES - len(slots))
+
+
+def downloads(session: Session | None) -> list[str]:
+    rounds = [r for r in (session.state.rounds if session else []) if r.takes]
+    return [t.path for t in rounds[-1].takes if t.path] if rounds else []
+
+
+def last_prompt(session: Session | None) -> str:
+    if session is None or not session.state.rounds:
+        return ""
+    return session.state.rounds[-1].prompt
