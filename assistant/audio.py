@@ -127,3 +127,26 @@ def clean_old_files(root: Path, max_age_minutes: float) -> int:
             path.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+def enforce_disk_limits(root: Path, folder: Path, max_files: int, max_total_mb: float,
+                        protect: set[str]) -> int:
+    """Keep at most `max_files` WAVs in this conversation and `max_total_mb` under the root, removing
+    the oldest first and never a protected (kept) take; returns how many files went."""
+    removed = 0
+    mine = sorted(folder.glob("*.wav"), key=lambda p: p.stat().st_mtime)
+    for path in mine[: max(0, len(mine) - max_files)]:
+        if str(path) not in protect:
+            path.unlink(missing_ok=True)
+            removed += 1
+    everything = sorted(root.rglob("*.wav"), key=lambda p: p.stat().st_mtime) if root.exists() else []
+    total = sum(p.stat().st_size for p in everything)
+    for path in everything:
+        if total <= max_total_mb * 1e6:
+            break
+        if str(path) in protect or path.parent == folder:
+            continue
+        total -= path.stat().st_size
+        path.unlink(missing_ok=True)
+        removed += 1
+    return removed

@@ -80,7 +80,7 @@ def cmd_refine(args: argparse.Namespace) -> int:
         request = line.strip()
         if not request:
             continue
-        brief, prompt, notices = refine(request, understand=understand, seed=config.seed)
+        brief, prompt, notices = refine(request, understand=understand, seed=config.seed or 0)
         out = {"request": request, "brief": brief.model_dump(mode="json"), "prompt": prompt}
         if notices:
             out["notices"] = notices

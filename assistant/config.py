@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Optional
 
 from pydantic import BaseModel, Field
 
@@ -12,7 +13,7 @@ class AppConfig(BaseModel):
     music: str = "musicgen"  # off | sketch | musicgen[:HF_ID_OR_PATH]
     takes: int = Field(default=2, ge=1, le=4)
     duration_s: float = Field(default=10.0, ge=1, le=180)
-    seed: int = 0
+    seed: Optional[int] = None  # None: the CLI uses 0 (repeatable), each web session a random base
     output_dir: Path = Path("outputs")
     keep_files_minutes: float = 120.0
     llm_threads: int = Field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))

@@ -12,7 +12,9 @@ from assistant.brief import (LEAF_PATHS, MusicBrief, describe_change, describe_v
                              with_value)
 from assistant.extract import Extraction, extract, normalise
 from assistant.fill import fill_gaps
+from assistant.guard import text_kind
 from assistant.intents import detect_intents
+from assistant.limits import MAX_MESSAGE_CHARS
 from assistant.questions import (Question, build_question, conflict_question, next_control,
                                  ready_to_generate)
 from assistant.render import render_prompt
@@ -24,15 +26,29 @@ MAX_QUESTIONS_PER_SONG = 2
 
 
 def step(state: State, message: str, understand: Optional[object] = None) -> tuple[State, Reply]:
-    """One user turn. `understand` is an optional assistant.understand.Understanding (LLM helper)."""
-    state = state.model_copy(deep=True)
+    """One user turn. `understand` is an optional assistant.understand.Understanding (LLM helper).
+
+    Never raises on any string: bad input gets a specific answer and the brief keeps its values.
+    """
+    message = message if isinstance(message, str) else str(message or "")
+    state, out = _step(state.model_copy(deep=True), message, understand)
+    if len(message) > MAX_MESSAGE_CHARS:
+        out = out.model_copy(update={"text": f"{reply('truncated', limit=MAX_MESSAGE_CHARS)} {out.text}"})
+    return state, out
+
+
+def _step(state: State, message: str, understand: Optional[object]) -> tuple[State, Reply]:
     state.turn += 1
     text = normalise(message)
     if not text.strip(" .,!?;:-_*~"):
-        return state, Reply(text=reply("empty"), action="answer", options=state.pending_options,
-                            asks_about=[state.pending] if state.pending else [])
+        return state, _answer(state, reply("junk" if message.strip() and text_kind(message) == "junk" else "empty"))
     intents = detect_intents(text)
     ex = extract(text)
+    if "injection" in intents and not ex.names_music():
+        return state, _answer(state, reply("injection"))
+    kind = text_kind(text)
+    if kind != "text" and not ex.names_music():
+        return state, _answer(state, reply(kind))
     if understand is not None:
         ex, intents = understand.enrich(state, text, ex, intents)
 

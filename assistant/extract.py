@@ -12,9 +12,9 @@ from typing import Optional
 from pydantic import BaseModel, Field
 
 from assistant import numbers
+from assistant.limits import MAX_MESSAGE_CHARS
 from assistant.vocab import Match, vocabulary
 
-MAX_MESSAGE_CHARS = 2000
 
 NEGATION_CUE = re.compile(
     r"(?<![\w])(?:no|without|minus|not|never|zero|nothing like|don'?t want|do not want|don'?t add|"
@@ -174,7 +174,8 @@ def extract(message: str) -> Extraction:
             seen = mood_keys if m.category == "mood" else production_keys
             if m.value not in seen:
                 seen.append(m.value)
-                (ex.moods if m.category == "mood" else ex.production).append(m.surface)
+                word = m.surface if re.search(r"[a-z]", m.surface) else m.value  # an emoji names its mood
+                (ex.moods if m.category == "mood" else ex.production).append(word)
         elif m.category == "section":
             ex.sections.append(m.value)
         elif m.category == "feel":

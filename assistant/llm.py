@@ -47,18 +47,6 @@ def embedded_model_path() -> Path:
     return path
 
 
-class _Deadline:
-    """A logits processor that stops generation once time is up (llama-cpp has no timeout)."""
-
-    def __init__(self, seconds: float):
-        self.until = time.monotonic() + seconds
-
-    def __call__(self, input_ids: Any, scores: Any) -> Any:
-        if time.monotonic() > self.until:
-            raise TimeoutError("the language model took too long")
-        return scores
-
-
 class LlamaCppModel:
     """llama-cpp-python behind the protocol: greedy, seeded, bounded, one call at a time."""
 
@@ -69,18 +57,24 @@ class LlamaCppModel:
         self._lock = threading.Lock()  # a Llama context is not thread-safe
 
     def _complete(self, messages: list[dict[str, str]], max_tokens: int, **extra: Any) -> str:
-        from llama_cpp import LogitsProcessorList
-
+        """Streamed, so a deadline can stop it: llama-cpp has no timeout, and an exception raised
+        inside its sampling callbacks is swallowed by ctypes."""
+        deadline = time.monotonic() + self.timeout_s
+        parts: list[str] = []
         with self._lock:
             try:
-                out = self.llama.create_chat_completion(
-                    messages=messages, temperature=0.0, seed=self.seed, max_tokens=max_tokens,
-                    logits_processor=LogitsProcessorList([_Deadline(self.timeout_s)]), **extra)
-            except TimeoutError as err:
-                raise LLMError(str(err)) from None
+                stream = self.llama.create_chat_completion(
+                    messages=messages, temperature=0.0, seed=self.seed, max_tokens=max_tokens, stream=True, **extra)
+                for chunk in stream:
+                    parts.append(chunk["choices"][0]["delta"].get("content") or "")
+                    if time.monotonic() > deadline:
+                        stream.close()
+                        raise LLMError(f"the language model took longer than {self.timeout_s:g} s")
+            except LLMError:
+                raise
             except Exception as err:  # llama-cpp raises plain exceptions (context full, bad grammar)
                 raise LLMError(f"the language model failed: {err}") from None
-        return (out["choices"][0]["message"].get("content") or "").strip()
+        return "".join(parts).strip()
 
     def chat(self, messages: list[dict[str, str]], max_tokens: int = MAX_TOKENS) -> str:
         return self._complete(messages, max_tokens)

@@ -14,6 +14,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from assistant import audio as post
+from assistant import limits
 from assistant.brief import MusicBrief
 from assistant.musicgen import DEFAULT_MODEL, MAX_WINDOW_S, MusicGenModel, MusicGenUnavailable
 from assistant.render import render_prompt
@@ -88,6 +89,12 @@ class MusicRenderer:
             path = post.write_wav(folder, post.take_filename(rnd.number, number, seed, sketch), stereo, sample_rate)
             takes.append(Take(number=number, seed=seed, path=str(path), duration_s=round(len(stereo) / sample_rate, 2),
                               sample_rate=sample_rate, analysis=analysis, sketch=sketch))
+        kept = {t.path for r in state.rounds for t in r.takes if t.seed == state.kept_seed and t.path}
+        removed = post.enforce_disk_limits(self.output_dir, folder, limits.MAX_FILES_PER_CONVERSATION,
+                                           limits.MAX_TOTAL_MB, protect=kept | {t.path for t in takes})
+        if removed:
+            notes.append(f"To stay within the disk limits ({limits.MAX_FILES_PER_CONVERSATION} files per "
+                         f"conversation), {removed} older take file(s) were removed; kept takes stay.")
         notes += self._report(takes, brief)
         return takes, " ".join(notes)
 

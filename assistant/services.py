@@ -5,6 +5,7 @@ Heavy libraries (llama-cpp, torch) are imported only when a setting asks for the
 from __future__ import annotations
 
 import logging
+import secrets
 from pathlib import Path
 from typing import Any, Optional
 
@@ -40,7 +41,7 @@ def make_session(settings: dict[str, Any], **overrides: Any) -> Session:
     merged = {k: ("off" if v is False else v) for k, v in merged.items()}  # YAML reads `off` as False
     config = load_config(**{k: merged[k] for k in ("llm", "music", "takes", "duration_s", "seed")
                             if k in merged})
-    state_settings = Settings(llm=config.llm, music=config.music, seed=config.seed, takes=config.takes)
+    state_settings = Settings(llm=config.llm, music=config.music, seed=config.seed or 0, takes=config.takes)
     return Session(state_settings, understand=build_understanding(config.llm, config),
                    music=build_music(config.music, config), duration_s=config.duration_s)
 
@@ -70,7 +71,8 @@ class SharedServices:
     def new_session(self, llm: Optional[str] = None, music: Optional[str] = None,
                     takes: Optional[int] = None, duration_s: Optional[float] = None) -> Session:
         llm, music = llm or self.config.llm, music or self.config.music
-        settings = Settings(llm=llm, music=music, seed=self.config.seed, takes=takes or self.config.takes)
+        seed = self.config.seed if self.config.seed is not None else secrets.randbelow(2**31)
+        settings = Settings(llm=llm, music=music, seed=seed, takes=takes or self.config.takes)
         return Session(settings, understand=self.understand(llm), music=self.music(music),
                        duration_s=duration_s or self.config.duration_s)
 

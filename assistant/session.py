@@ -12,6 +12,7 @@ from typing import Any, Callable, Optional
 
 from pydantic import BaseModel, Field
 
+from assistant import limits
 from assistant.dialogue import step
 from assistant.state import Reply, Settings, State, Take
 
@@ -54,14 +55,26 @@ class Session:
         self.state, reply = step(self.state, message, understand=self.understand)
         takes: list[Take] = []
         if reply.action == "generate" and self.music is not None:
+            timed_out = threading.Event()
+
+            def time_out() -> None:
+                timed_out.set()
+                self.cancel.set()
+
+            timer = threading.Timer(limits.GENERATION_TIMEOUT_S, time_out)
+            timer.daemon = True
+            timer.start()
             try:
                 takes, note = self.music.render_round(self.state, folder_name=self.conversation_id,
                                                       progress=progress, cancel=self.cancel)
             except InterruptedError:
-                note = "Generation stopped. Your earlier takes are still here."
-            except Exception as err:  # a failing model must never take the conversation down
+                note = (f"Generation took longer than {limits.GENERATION_TIMEOUT_S} s and was stopped."
+                        if timed_out.is_set() else "Generation stopped.") + " Your earlier takes are still here."
+            except Exception as err:  # a failing model (out of memory, a crash) never ends the conversation
                 log.exception("generation failed")
                 note = f"Generation failed ({type(err).__name__}: {err}). Your earlier takes are still here."
+            finally:
+                timer.cancel()
             self.state.rounds[-1].takes = takes
             if note:
                 reply = reply.model_copy(update={"text": f"{reply.text} {note}"})

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from assistant.brief import (BPM_MAX, BPM_MIN, DURATION_MAX_S, DURATION_MIN_S, LEAF_PATHS,
                              MAX_ITEMS, MusicBrief, get_path, with_value)
 from assistant.extract import Extraction
+from assistant.limits import MAX_LISTED_ITEMS
 from assistant.vocab import vocabulary
 
 ONLY_EXCLUDES = ("drums", "bass", "vocals", "other instruments")
@@ -31,12 +32,17 @@ def _merge(current: list[str], new: list[str], what: str, notices: list[str],
 
     merged = list(current)
     for item in new:
-        if key(item) not in {key(m) for m in merged}:
+        keys = [key(m) for m in merged]
+        if key(item) in keys:  # said again, maybe in other words ("soft piano"): the new words win, in place
+            merged[keys.index(key(item))] = item
+        else:
             merged.append(item)
     if len(merged) > MAX_ITEMS:
         left_out = merged[MAX_ITEMS:]
+        named = ", ".join(left_out[:MAX_LISTED_ITEMS])
+        more = f" and {len(left_out) - MAX_LISTED_ITEMS} more" if len(left_out) > MAX_LISTED_ITEMS else ""
         notices.append(f"At most {MAX_ITEMS} {what} fit in one brief; I kept the first {MAX_ITEMS} "
-                       f"and left out: {', '.join(left_out)}. Swap any of them in if you prefer.")
+                       f"and left out: {named}{more}. Swap any of them in if you prefer.")
         merged = merged[:MAX_ITEMS]
     return merged
 
@@ -108,10 +114,10 @@ def apply_extraction(brief: MusicBrief, ex: Extraction) -> Update:
     elif named & set(b.exclude):  # "add drums" after "no drums"
         changes["exclude"] = [x for x in b.exclude if x not in named]
     kept_instruments = [] if ex.only else [
-        i for i in b.palette.instruments
-        if not _excluded_by(vocab.canonical("instrument", i), excluded) and vocab.canonical("instrument", i) not in named]
+        i for i in b.palette.instruments if not _excluded_by(vocab.canonical("instrument", i), excluded)]
     if ex.instruments or kept_instruments != b.palette.instruments:
-        changes["palette.instruments"] = _merge(kept_instruments, ex.instruments, "instruments", notices)
+        changes["palette.instruments"] = _merge(kept_instruments, ex.instruments, "instruments", notices,
+                                                "instrument")
     kept_production = [p for p in b.palette.production
                        if p not in excluded and vocab.canonical("production", p) not in excluded]
     if ex.production or kept_production != b.palette.production:

@@ -16,12 +16,12 @@ def app_url(tmp_path_factory) -> str:
 
 def test_vague_message_gets_options_and_an_answer_gets_downloadable_takes(app_url: str) -> None:
     client = Client(app_url, verbose=False)
-    out = client.predict("make a cool song", [], "off", "sketch", 2, 3, api_name="/chat")
+    out = client.predict("make a cool song", "off", "sketch", 2, 3, api_name="/chat")
     history = out[1]
     question = history[-1]
     assert question["role"] == "assistant" and len(question["options"]) >= 3
-    out = client.predict("house", history, "off", "sketch", 2, 3, api_name="/chat")
-    out = client.predict("124 BPM", out[1], "off", "sketch", 2, 3, api_name="/chat")
+    out = client.predict("house", "off", "sketch", 2, 3, api_name="/chat")
+    out = client.predict("124 BPM", "off", "sketch", 2, 3, api_name="/chat")
     files = out[4]
     assert len(files) == 2
     for path in files:
@@ -34,6 +34,6 @@ def test_vague_message_gets_options_and_an_answer_gets_downloadable_takes(app_ur
 
 def test_each_client_has_its_own_conversation(app_url: str) -> None:
     first, second = Client(app_url, verbose=False), Client(app_url, verbose=False)
-    a = first.predict("techno at 130 bpm with acid bass", [], "off", "sketch", 1, 3, api_name="/chat")
-    b = second.predict("make a cool song", [], "off", "sketch", 1, 3, api_name="/chat")
+    a = first.predict("techno at 130 bpm with acid bass", "off", "sketch", 1, 3, api_name="/chat")
+    b = second.predict("make a cool song", "off", "sketch", 1, 3, api_name="/chat")
     assert "genre: techno" in a[3] and b[3] == ""

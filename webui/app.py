@@ -6,9 +6,11 @@ from typing import Any, Optional
 
 import gradio as gr
 
+from assistant import limits
 from assistant.config import AppConfig, load_config
 from assistant.services import SharedServices, musicgen_weights_present
 from assistant.session import Session
+from webui.conversation import Conversation
 from webui import view
 from webui.zerogpu import on_gpu
 
@@ -31,7 +33,10 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
     services = SharedServices(config)
     music_choices = sorted({config.music, "sketch", "musicgen"})
 
-    def session_for(session: Optional[Session], llm: str, music: str, takes: int, duration: float) -> Session:
+    def session_for(conv: Optional[Conversation], llm: str, music: str, takes: int, duration: float) -> Conversation:
+        """This browser session's conversation; the chat history lives here, server-side, so API clients
+        never have to send it back."""
+        session = conv.session if conv else None
         if session is None or session.state.settings.llm != llm or session.state.settings.music != music:
             fresh = services.new_session(llm=llm, music=music, takes=int(takes), duration_s=float(duration))
             if session is not None:  # a new backend keeps the conversation so far
@@ -40,34 +45,37 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
         session.state.settings.takes = int(takes)
         if session.state.phase != "generated":
             session.state.brief = session.state.brief.model_copy(update={"duration_s": float(duration)})
-        return session
+        return Conversation(session, conv.history if conv else [])
 
-    def outputs(session: Optional[Session], history: list) -> list[Any]:
+    def outputs(conv: Optional[Conversation]) -> list[Any]:
+        session, history = (conv.session, conv.history) if conv else (None, [])
         current, previous = view.round_takes(session, 1), view.round_takes(session, 2)
         audio = [gr.Audio(value=p, label=label or f"take {i + 1}", visible=p is not None)
                  for i, (p, label) in enumerate(current)]
         keep = [gr.Button(visible=p is not None) for p, _ in current]
         before = [gr.Audio(value=p, label=label or "", visible=p is not None) for p, label in previous]
-        return [history, session, view.brief_markdown(session), view.last_prompt(session),
+        return [history, conv, view.brief_markdown(session), view.last_prompt(session),
                 view.downloads(session) or None, *audio, *keep, *before]
 
     @on_gpu(lambda message, history, session, llm, music, takes, duration, *a, **k: 20 + 12 * takes * duration)
-    def respond(message: str, history: list, session: Optional[Session], llm: str, music: str,
+    def respond(message: str, conv: Optional[Conversation], llm: str, music: str,
                 takes: int, duration: float, progress: gr.Progress = gr.Progress()) -> list[Any]:
-        session = session_for(session, llm, music, takes, duration)
-        record = session.send(message or "", progress=lambda f, label: progress(f, desc=label))
-        return ["", *outputs(session, history + view.chat_messages(record))]
+        conv = session_for(conv, llm, music, takes, duration)
+        record = conv.session.send(message or "", progress=lambda f, label: progress(f, desc=label))
+        conv.history = conv.history + view.chat_messages(record)
+        return ["", *outputs(conv)]
 
     def pick_option(evt: gr.SelectData, *args: Any) -> list[Any]:
         return respond(str(evt.value), *args)
 
-    def liked(evt: gr.LikeData, history: list, session: Optional[Session], *rest: Any) -> list[Any]:
+    def liked(evt: gr.LikeData, conv: Optional[Conversation], *rest: Any) -> list[Any]:
         """A like on a take's message keeps that take, as if the user had typed 'keep N'."""
-        message = history[evt.index] if isinstance(evt.index, int) and evt.index < len(history) else {}
-        title = ((message.get("metadata") or {}).get("title") if isinstance(message, dict) else "") or ""
+        history = conv.history if conv else []
+        message = history[evt.index] if isinstance(evt.index, int) and evt.index < len(history) else None
+        title = (message.metadata or {}).get("title", "") if message is not None else ""
         if not evt.liked or not title.startswith("take "):
-            return ["", *outputs(session, history)]
-        return respond(f"keep {title.split()[1]}", history, session, *rest)
+            return ["", *outputs(conv)]
+        return respond(f"keep {title.split()[1]}", conv, *rest)
 
     def edit_brief(genre: str, bpm: Optional[float], brightness: str, width: str, space: str) -> str:
         """Editing a control is the same as saying it: the edit becomes a chat message."""
@@ -79,9 +87,9 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
                 words.append(value if value != "balanced" else f"balanced {axis}")
         return ", ".join(words)
 
-    def stop(session: Optional[Session]) -> None:
-        if session is not None:
-            session.cancel.set()
+    def stop(conv: Optional[Conversation]) -> None:
+        if conv is not None:
+            conv.session.cancel.set()
 
     with gr.Blocks(title=TITLE) as demo:
         gr.Markdown(f"# {TITLE}\n{INTRO}")
@@ -92,7 +100,7 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
                 chatbot = gr.Chatbot(height=560, label="Chat", feedback_options=("Like",), elem_id="chat")
                 with gr.Row():
                     box = gr.Textbox(placeholder="e.g. a dreamy synthwave track for a night drive", scale=5,
-                                     show_label=False, max_length=2000, elem_id="message")
+                                     show_label=False, elem_id="message")
                     send = gr.Button("Send", variant="primary", scale=1)
                     stop_btn = gr.Button("Stop", variant="stop", scale=1)
             with gr.Column(scale=2):
@@ -122,7 +130,7 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
                     takes = gr.Slider(1, 4, value=config.takes, step=1, label="Takes per round")
                     duration = gr.Slider(2, 60, value=config.duration_s, step=1, label="Seconds per take")
 
-        inputs = [chatbot, session_state, llm, music, takes, duration]
+        inputs = [session_state, llm, music, takes, duration]
         outs = [box, chatbot, session_state, brief_panel, prompt, files, *current_audio, *keep_buttons, *previous_audio]
         events = [box.submit(respond, [box, *inputs], outs, api_name="chat"),
                   send.click(respond, [box, *inputs], outs, api_name=False),
@@ -140,7 +148,7 @@ def main() -> None:
     config = load_config()
     demo = build_demo(config)
     on_space = bool(os.environ.get("SPACE_ID"))
-    demo.queue(default_concurrency_limit=2, max_size=32).launch(
+    demo.queue(default_concurrency_limit=limits.MAX_CONCURRENT_GENERATIONS, max_size=limits.MAX_QUEUE).launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0" if on_space else "127.0.0.1"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
         allowed_paths=[str(config.output_dir.resolve())])

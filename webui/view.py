@@ -35,7 +35,7 @@ def chat_messages(record: TurnRecord) -> list[gr.ChatMessage]:
     """One turn as chat messages: the user's words (escaped), the reply with options, one per take."""
     messages = [gr.ChatMessage(role="user", content=html.escape(record.user))]
     options = [{"label": o, "value": o} for o in record.options]
-    messages.append(gr.ChatMessage(role="assistant", content=record.reply, options=options))
+    messages.append(gr.ChatMessage(role="assistant", content=html.escape(record.reply), options=options))
     for number, take in enumerate(record.takes, start=1):
         messages.append(gr.ChatMessage(role="assistant", content=gr.Audio(
             value=take["path"], label=take_label(take, number), buttons=["download"]),

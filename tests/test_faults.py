@@ -1,0 +1,94 @@
+"""Faults in the music layer leave the conversation usable and earlier takes playable."""
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant import limits
+from assistant.audio import enforce_disk_limits
+from assistant.musicgen import MusicGenModel
+from assistant.random_model import build_random_musicgen
+from assistant.services import make_session
+from assistant.session import Session
+from assistant.state import Settings, Take
+
+
+class FlakyRenderer:
+    """Renders a fake take, or fails the way a real model does, in the order asked."""
+
+    def __init__(self, *behaviours: str):
+        self.behaviours = list(behaviours)
+
+    def render_round(self, state, folder_name="s", progress=None, cancel=None):
+        behaviour = self.behaviours.pop(0)
+        if behaviour == "oom":
+            raise MemoryError("CUDA out of memory")
+        if behaviour == "crash":
+            raise RuntimeError("decoder exploded mid-generation")
+        if behaviour == "hang":
+            while not cancel.is_set():
+                time.sleep(0.01)
+            raise InterruptedError("cancelled")
+        seeds = state.rounds[-1].seeds
+        return [Take(number=i + 1, seed=s, path=f"/tmp/{s}.wav", duration_s=1.0) for i, s in enumerate(seeds)], ""
+
+
+def session_with(renderer) -> Session:
+    return Session(Settings(), music=renderer)
+
+
+@pytest.mark.parametrize("failure,message", [("oom", "Generation failed (MemoryError"),
+                                              ("crash", "Generation failed (RuntimeError")])
+def test_a_failing_generation_keeps_the_conversation_and_earlier_takes(failure: str, message: str) -> None:
+    session = session_with(FlakyRenderer("ok", failure, "ok"))
+    first = session.send("house at 124 bpm with piano")
+    failed = session.send("make it darker")
+    assert message in failed.reply and "earlier takes are still here" in failed.reply
+    assert session.state.rounds[0].takes == [Take(**{**t, "number": i + 1}) for i, t in enumerate(first.takes)]
+    again = session.send("make it brighter")
+    assert again.action == "generate" and len(again.takes) == 2
+
+
+def test_stop_cancels_a_running_generation() -> None:
+    session = session_with(FlakyRenderer("hang"))
+    threading.Timer(0.2, session.cancel.set).start()
+    record = session.send("techno at 130 bpm")
+    assert "Generation stopped" in record.reply and record.takes == []
+
+
+def test_a_stuck_generation_times_out(monkeypatch) -> None:
+    monkeypatch.setattr(limits, "GENERATION_TIMEOUT_S", 0.2)
+    session = session_with(FlakyRenderer("hang"))
+    record = session.send("techno at 130 bpm")
+    assert "took longer than 0.2 s and was stopped" in record.reply
+
+
+def test_musicgen_honours_cancel_between_steps(tmp_path: Path) -> None:
+    model = MusicGenModel(str(build_random_musicgen(tmp_path / "tiny")))
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(InterruptedError):
+        model.generate(["techno"], [1], 1.0, cancel=cancel)
+
+
+def test_disk_limits_remove_oldest_files_but_never_kept_ones(tmp_path: Path) -> None:
+    folder = tmp_path / "conv"
+    folder.mkdir()
+    paths = []
+    for i in range(6):
+        path = folder / f"round{i:02d}-take1-seed{i}.wav"
+        path.write_bytes(b"x" * 10)
+        paths.append(path)
+        time.sleep(0.01)
+    removed = enforce_disk_limits(tmp_path, folder, max_files=3, max_total_mb=1, protect={str(paths[0])})
+    assert removed == 2 and paths[0].exists() and not paths[1].exists() and paths[5].exists()
+
+
+def test_sketch_backend_survives_being_asked_for_a_huge_round(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("MUSICBRIEF_OUTPUT_DIR", str(tmp_path))
+    session = make_session({"llm": "off", "music": "sketch", "duration_s": 2, "takes": 4})
+    record = session.send("give me 9 variations of house at 124 bpm")
+    assert len(record.takes) == limits.MAX_TAKES
+    assert all(np.isfinite(t["analysis"]["loudness_lufs"]) for t in record.takes)

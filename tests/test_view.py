@@ -1,0 +1,21 @@
+"""The web view translates records faithfully and escapes what users typed."""
+from assistant.session import TurnRecord
+from webui.view import chat_messages, take_label
+
+
+def record(user: str, reply: str = "ok") -> TurnRecord:
+    return TurnRecord(user=user, reply=reply, action="answer", asks_about=[], options=["a", "b"], brief={},
+                      prompt=None, changed=[], filled=[])
+
+
+def test_user_html_is_escaped_in_the_chat() -> None:
+    [user, assistant] = chat_messages(record("<script>alert(1)</script>", reply="From '<b>x</b>' I took"))
+    assert "<script>" not in user.content and "&lt;script&gt;" in user.content
+    assert "<b>" not in assistant.content
+    assert [o["value"] for o in assistant.options] == ["a", "b"]
+
+
+def test_take_label() -> None:
+    take = {"seed": 184467, "analysis": {"bpm": 125.0}, "sketch": False}
+    assert take_label(take, 2) == "take 2 · seed 184467 · 125 BPM"
+    assert take_label({**take, "sketch": True}, 1).endswith("· sketch")
