@@ -21,6 +21,56 @@ CHOSEN, OTHER = 0.0, -1e4  # finite, so the guidance arithmetic after us stays f
 MAX_WINDOW_S = 30.0
 
 ProgressFn = Callable[[float, str], None]
+ChunkFn = Callable[[list[np.ndarray]], None]  # newly decoded audio, one array per take
+
+
+def quantize_decoder(decoder):
+    """Dynamic int8 for the decoder's linear layers: on a 2-core CPU a step is bound by reading the
+    weights (1.7 GB in float32, 0.4 GB in int8), so this is where the time goes."""
+    import torch
+    from torch.ao.quantization import quantize_dynamic
+
+    return quantize_dynamic(decoder, {torch.nn.Linear}, dtype=torch.qint8)
+
+
+class ChunkStreamer:
+    """Fed by SeededSampler with each step's tokens (transformers 5's MusicGen generate() drops its
+    `streamer` argument), it EnCodec-decodes finished frames every `chunk_s` seconds, so the
+    first audio is heard long before the take is done. The delay pattern means frame f is complete
+    once step f + codebooks - 1 is sampled; each chunk is decoded with some frames of left context
+    and that context's audio is dropped, so the chunks join without clicks."""
+
+    CONTEXT_FRAMES = 25
+
+    def __init__(self, model: "MusicGenModel", batch: int, num_codebooks: int, on_chunk: ChunkFn, chunk_s: float):
+        self.model, self.batch, self.k, self.on_chunk = model, batch, num_codebooks, on_chunk
+        self.chunk_frames = max(1, int(round(chunk_s * model.frame_rate)))
+        self.steps: list = []  # one (batch * codebooks,) tensor per decoder step
+        self.emitted = 0  # frames already sent
+
+    def put(self, value) -> None:
+        self.steps.append(value.reshape(-1)[: self.batch * self.k].cpu())
+        ready = len(self.steps) - (self.k - 1)
+        if ready - self.emitted >= self.chunk_frames:
+            self._emit(ready)
+
+    def end(self) -> None:
+        ready = len(self.steps) - (self.k - 1)
+        if ready > self.emitted:
+            self._emit(ready)
+
+    def _emit(self, ready: int) -> None:
+        import torch
+
+        start = max(0, self.emitted - self.CONTEXT_FRAMES)
+        tokens = torch.stack(self.steps)  # (steps, batch * codebooks)
+        codes = torch.stack([torch.stack([tokens[f + k, b * self.k + k] for k in range(self.k)])
+                             for b in range(self.batch) for f in range(start, ready)]).reshape(self.batch, ready - start, self.k)
+        audio = self.model.decode_frames(codes.transpose(1, 2))
+        hop = audio.shape[1] // (ready - start)
+        skip = (self.emitted - start) * hop
+        self.emitted = ready
+        self.on_chunk([a[skip:] for a in audio])
 
 
 class MusicGenUnavailable(RuntimeError):
@@ -34,7 +84,8 @@ def _sampler_class():
     class SeededSampler(LogitsProcessor):
         def __init__(self, seeds: list[int], num_codebooks: int, guidance_scale: float, top_k: int,
                      temperature: float, total_steps: int, progress: Optional[ProgressFn],
-                     cancel: Optional[threading.Event]):
+                     cancel: Optional[threading.Event], streamer: Optional["ChunkStreamer"] = None):
+            self.streamer = streamer
             self.generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
             self.rows = len(seeds) * num_codebooks
             self.num_codebooks = num_codebooks
@@ -59,6 +110,8 @@ def _sampler_class():
             repeats = scores.shape[0] // self.rows
             out[torch.arange(scores.shape[0], device=scores.device), tokens.repeat(repeats)] = CHOSEN
             self.step += 1
+            if self.streamer is not None:
+                self.streamer.put(tokens)
             if self.progress is not None:
                 self.progress(min(1.0, self.step / max(1, self.total_steps)), "generating")
             return out
@@ -69,9 +122,10 @@ def _sampler_class():
 class MusicGenModel:
     """One MusicGen model, loaded on first use (GPU in half precision when there is one)."""
 
-    def __init__(self, model_id: str = DEFAULT_MODEL, device: Optional[str] = None):
+    def __init__(self, model_id: str = DEFAULT_MODEL, device: Optional[str] = None, int8: Optional[bool] = None):
         self.model_id = model_id
         self.device = device
+        self.int8 = int8  # None: int8 decoder weights on the CPU (4x less to read per step), never on a GPU
         self._model = None
         self._processor = None
         self._lock = threading.Lock()
@@ -93,7 +147,12 @@ class MusicGenModel:
             except (MemoryError, RuntimeError) as err:
                 raise MusicGenUnavailable(f"MusicGen ({self.model_id}) does not fit in memory here ({err}); "
                                           "try a smaller model such as facebook/musicgen-small.") from None
-            self._model, self._processor, self.device = model.to(device).eval(), processor, device
+            model = model.to(device).eval()
+            if self.int8 is None:
+                self.int8 = device == "cpu"
+            if self.int8:
+                model.decoder = quantize_decoder(model.decoder)
+            self._model, self._processor, self.device = model, processor, device
 
     def _explain(self, err: Exception) -> str:
         if Path(self.model_id).exists():
@@ -115,7 +174,8 @@ class MusicGenModel:
 
     def generate(self, prompts: list[str], seeds: list[int], duration_s: float, guidance_scale: float = 3.0,
                  audio_prompt: Optional[list[np.ndarray]] = None, progress: Optional[ProgressFn] = None,
-                 cancel: Optional[threading.Event] = None) -> list[np.ndarray]:
+                 cancel: Optional[threading.Event] = None, on_chunk: Optional[ChunkFn] = None,
+                 chunk_s: float = 1.0) -> list[np.ndarray]:
         """One batched call: a mono float32 array per take, `duration_s` long (plus any audio prompt)."""
         import torch
         from transformers import LogitsProcessorList
@@ -130,9 +190,23 @@ class MusicGenModel:
         batch = processor(**inputs).to(model.device)
         if "input_values" in batch and batch["input_values"].dtype != model.dtype:
             batch["input_values"] = batch["input_values"].to(model.dtype)
-        sampler = _sampler_class()(seeds, model.decoder.num_codebooks, guidance_scale, top_k=250,
-                                   temperature=1.0, total_steps=steps, progress=progress, cancel=cancel)
+        num_codebooks = self._model.config.decoder.num_codebooks
+        streamer = None
+        if on_chunk is not None and audio_prompt is None:
+            streamer = ChunkStreamer(self, len(seeds), num_codebooks, on_chunk, chunk_s=chunk_s)
+        sampler = _sampler_class()(seeds, num_codebooks, guidance_scale, top_k=250, temperature=1.0,
+                                   total_steps=steps, progress=progress, cancel=cancel, streamer=streamer)
         with torch.inference_mode():
             audio = model.generate(**batch, do_sample=False, guidance_scale=guidance_scale,
                                    max_new_tokens=steps, logits_processor=LogitsProcessorList([sampler]))
+            if streamer is not None:
+                streamer.end()
         return [a[0].float().cpu().numpy() for a in audio]
+
+    def decode_frames(self, codes) -> np.ndarray:
+        """EnCodec-decode codes shaped (batch, codebooks, frames) to (batch, samples)."""
+        import torch
+
+        with torch.inference_mode():
+            audio = self._model.audio_encoder.decode(codes[None].to(self._model.device), [None])[0]
+        return audio[:, 0].float().cpu().numpy()
