@@ -110,6 +110,16 @@ def _instrument_phrase(text: str, m: Match) -> str:
     return " ".join(words[-5:])
 
 
+def _colours_an_instrument(text: str, m: Match, matches: list[Match]) -> bool:
+    """A genre word right before an instrument ("orchestral percussion") describes the instrument."""
+    following = [o for o in matches if o.category == "instrument" and o.start > m.end]
+    if not following:
+        return False
+    nxt = min(following, key=lambda o: o.start)
+    return not text[m.end:nxt.start].strip() or re.fullmatch(r"\s*\w+\s*", text[m.end:nxt.start]) is not None \
+        and text[m.end:nxt.start].strip() in vocabulary().timbre_words
+
+
 def _genre_phrase(text: str, m: Match) -> str:
     """The genre with a qualifier said right before it: 'traditional folk', 'latin pop'."""
     before = text[: m.start].split()[-1:] if text[: m.start].endswith(" ") else []
@@ -159,6 +169,8 @@ def extract(message: str) -> Extraction:
                 ex.exclude.append(m.value)
             continue
         if m.category == "genre":
+            if _colours_an_instrument(text, m, matches):
+                continue  # "electronic drums", "acoustic guitar": a sound's colour, not the style
             shared = spans_by_category[(m.start, m.end)] - {"genre"}
             target = ex.weak_genres if shared else ex.genres
             if m.value not in genre_keys:
