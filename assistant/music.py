@@ -16,7 +16,7 @@ import numpy as np
 from assistant import audio as post
 from assistant import limits
 from assistant.brief import MusicBrief
-from assistant.musicgen import DEFAULT_MODEL, MAX_WINDOW_S, MusicGenModel, MusicGenUnavailable
+from assistant.musicgen import DEFAULT_MODEL, MAX_WINDOW_S, ChunkFn, MusicGenModel, MusicGenUnavailable
 from assistant.render import render_prompt
 from assistant.sketch import SAMPLE_RATE as SKETCH_RATE
 from assistant.sketch import render_sketch
@@ -61,8 +61,10 @@ class MusicRenderer:
         self.unavailable: Optional[str] = None
 
     def render_round(self, state: State, folder_name: str = "session", progress: Optional[ProgressFn] = None,
-                     cancel: Optional[threading.Event] = None) -> tuple[list[Take], str]:
-        """Takes for the last round; `cancel` (one per conversation) stops a generation between steps."""
+                     cancel: Optional[threading.Event] = None,
+                     on_chunk: Optional[ChunkFn] = None) -> tuple[list[Take], str]:
+        """Takes for the last round; `cancel` (one per conversation) stops a generation between steps;
+        `on_chunk` hears the opening of every take while it is generated (raw, before post-processing)."""
         rnd = state.rounds[-1]
         brief = rnd.brief
         post.clean_old_files(self.output_dir, self.keep_files_minutes)
@@ -71,7 +73,7 @@ class MusicRenderer:
         sample_rate, sketch = SKETCH_RATE, True
         if self.model is not None and self.unavailable is None:
             try:
-                clips, sample_rate = self._musicgen(brief, rnd.seeds, progress, cancel), self.model.sample_rate
+                clips, sample_rate = self._musicgen(brief, rnd.seeds, progress, cancel, on_chunk), self.model.sample_rate
                 sketch = False
             except MusicGenUnavailable as err:
                 self.unavailable = str(err)
@@ -99,7 +101,7 @@ class MusicRenderer:
         return takes, " ".join(notes)
 
     def _musicgen(self, brief: MusicBrief, seeds: list[int], progress: Optional[ProgressFn],
-                  cancel: Optional[threading.Event]) -> list[np.ndarray]:
+                  cancel: Optional[threading.Event], on_chunk: Optional[ChunkFn] = None) -> list[np.ndarray]:
         plan = section_plan(brief)
         out: Optional[list[np.ndarray]] = None
         for index, (section, seconds) in enumerate(plan):
@@ -110,7 +112,8 @@ class MusicRenderer:
             prompt = render_prompt(brief, section=section)
             part_seeds = [(s + 7919 * index) % 2**32 for s in seeds]
             if out is None:
-                out = self.model.generate([prompt] * len(seeds), part_seeds, seconds, progress=part_progress, cancel=cancel)
+                out = self.model.generate([prompt] * len(seeds), part_seeds, seconds, progress=part_progress,
+                                          cancel=cancel, on_chunk=on_chunk)
                 continue
             tail = int(TAIL_S * self.model.sample_rate)
             prompts = [clip[-tail:] for clip in out]

@@ -50,7 +50,9 @@ class Session:
         self.conversation_id = uuid.uuid4().hex[:12]  # the folder of this conversation's WAVs
         self.cancel = threading.Event()  # set by a Stop button; cleared at each new message
 
-    def send(self, message: str, progress: Optional[ProgressFn] = None) -> TurnRecord:
+    def send(self, message: str, progress: Optional[ProgressFn] = None,
+             on_chunk: Optional[Callable[[list[Any]], None]] = None) -> TurnRecord:
+        """One turn; when it generates, `progress` and `on_chunk` (first audio while generating) report."""
         self.cancel.clear()
         self.state, reply = step(self.state, message, understand=self.understand)
         takes: list[Take] = []
@@ -66,7 +68,7 @@ class Session:
             timer.start()
             try:
                 takes, note = self.music.render_round(self.state, folder_name=self.conversation_id,
-                                                      progress=progress, cancel=self.cancel)
+                                                      progress=progress, cancel=self.cancel, on_chunk=on_chunk)
             except InterruptedError:
                 note = (f"Generation took longer than {limits.GENERATION_TIMEOUT_S} s and was stopped."
                         if timed_out.is_set() else "Generation stopped.") + " Your earlier takes are still here."

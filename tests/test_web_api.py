@@ -1,4 +1,5 @@
 """The app as API users meet it: gradio_client against `python app.py` on a free localhost port."""
+import shutil
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,21 @@ def test_each_client_has_its_own_conversation(app_url: str) -> None:
     a = first.predict("techno at 130 bpm with acid bass", "off", "sketch", 1, 3, api_name="/chat")
     b = second.predict("make a cool song", "off", "sketch", 1, 3, api_name="/chat")
     assert "genre: techno" in a[3] and b[3] == ""
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="Gradio streams audio through ffmpeg, which is not installed")
+def test_musicgen_takes_stream_a_live_preview_then_arrive(tmp_path: Path) -> None:
+    from assistant.random_model import build_random_musicgen
+
+    model = build_random_musicgen(tmp_path / "tiny-musicgen")
+    with running_app(tmp_path, MUSICBRIEF_MUSIC=f"musicgen:{model}", MUSICBRIEF_DURATION_S="3") as url:
+        client = Client(url, verbose=False)
+        job = client.submit("techno at 130 bpm with acid bass", "off", f"musicgen:{model}", 1, 3, api_name="/chat")
+        final = job.result()
+        updates = job.outputs()
+    live = [u[-1] for u in updates[:-1] if u[-1]]
+    assert live, "the live preview received no audio while generating"
+    [path] = final[4]
+    data, rate = sf.read(path)
+    assert rate == 32000 and data.shape[0] >= int(2.9 * 32000)
+    assert "sketch" not in final[1][-1]["metadata"]["title"]

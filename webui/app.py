@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Optional
+import queue
+import shutil
+import threading
+from functools import partial
+from typing import Any, Iterator, Optional
 
 import gradio as gr
 
@@ -59,23 +63,48 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
 
     @on_gpu(lambda message, history, session, llm, music, takes, duration, *a, **k: 20 + 12 * takes * duration)
     def respond(message: str, conv: Optional[Conversation], llm: str, music: str,
-                takes: int, duration: float, progress: gr.Progress = gr.Progress()) -> list[Any]:
+                takes: int, duration: float, progress: gr.Progress = gr.Progress()) -> Iterator[list[Any]]:
+        """Runs the turn in a worker thread so the opening seconds of take 1 stream to the live
+        preview while the rest is generated; progress is reported from this (the event's) thread."""
         conv = session_for(conv, llm, music, takes, duration)
-        record = conv.session.send(message or "", progress=lambda f, label: progress(f, desc=label))
-        conv.history = conv.history + view.chat_messages(record)
-        return ["", *outputs(conv)]
+        events: queue.Queue = queue.Queue()
+        result: dict[str, Any] = {}
 
-    def pick_option(evt: gr.SelectData, *args: Any) -> list[Any]:
-        return respond(str(evt.value), *args)
+        def work() -> None:
+            try:
+                result["record"] = conv.session.send(
+                    message or "", progress=lambda f, label: events.put(("progress", (f, label))),
+                    on_chunk=lambda chunks: events.put(("audio", chunks[0])))
+            finally:
+                events.put(("done", None))
 
-    def liked(evt: gr.LikeData, conv: Optional[Conversation], *rest: Any) -> list[Any]:
+        threading.Thread(target=work, daemon=True).start()
+        streamed = False
+        while True:
+            kind, payload = events.get()
+            if kind == "done":
+                break
+            if kind == "progress":
+                progress(payload[0], desc=payload[1])
+            elif can_stream:
+                streamed = True
+                rate = getattr(getattr(conv.session.music, "model", None), "sample_rate", 32000)
+                yield [gr.skip()] * len(outs) + [(rate, payload)]
+        conv.history = conv.history + view.chat_messages(result["record"])
+        yield ["", *outputs(conv), gr.skip() if streamed else None]
+
+    def pick_option(evt: gr.SelectData, *args: Any) -> Iterator[list[Any]]:
+        yield from respond(str(evt.value), *args)
+
+    def liked(evt: gr.LikeData, conv: Optional[Conversation], *rest: Any) -> Iterator[list[Any]]:
         """A like on a take's message keeps that take, as if the user had typed 'keep N'."""
         history = conv.history if conv else []
         message = history[evt.index] if isinstance(evt.index, int) and evt.index < len(history) else None
         title = (message.metadata or {}).get("title", "") if message is not None else ""
         if not evt.liked or not title.startswith("take "):
-            return ["", *outputs(conv)]
-        return respond(f"keep {title.split()[1]}", conv, *rest)
+            yield ["", *outputs(conv), gr.skip()]
+            return
+        yield from respond(f"keep {title.split()[1]}", conv, *rest)
 
     def edit_brief(genre: str, bpm: Optional[float], brightness: str, width: str, space: str) -> str:
         """Editing a control is the same as saying it: the edit becomes a chat message."""
@@ -91,6 +120,8 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
         if conv is not None:
             conv.session.cancel.set()
 
+    outs: list[Any] = []  # filled once the components exist; respond() only needs its length
+    can_stream = shutil.which("ffmpeg") is not None  # Gradio encodes streamed audio with ffmpeg
     with gr.Blocks(title=TITLE) as demo:
         gr.Markdown(f"# {TITLE}\n{INTRO}")
         gr.Markdown(backend_notice(config))
@@ -113,6 +144,8 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
                     space = gr.Dropdown(["", "dry", "balanced", "reverberant"], label="Space")
                     apply = gr.Button("Apply")
                 prompt = gr.Textbox(label="Prompt sent to MusicGen", interactive=False, buttons=["copy"])
+                live = gr.Audio(label="Live preview of take 1 (streams while generating)", streaming=True,
+                                autoplay=True, interactive=False, elem_id="live", visible=can_stream)
                 gr.Markdown("### This round")
                 current_audio, keep_buttons = [], []
                 with gr.Row():
@@ -131,15 +164,17 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
                     duration = gr.Slider(2, 60, value=config.duration_s, step=1, label="Seconds per take")
 
         inputs = [session_state, llm, music, takes, duration]
-        outs = [box, chatbot, session_state, brief_panel, prompt, files, *current_audio, *keep_buttons, *previous_audio]
-        events = [box.submit(respond, [box, *inputs], outs, api_name="chat"),
-                  send.click(respond, [box, *inputs], outs, api_name=False),
-                  chatbot.option_select(pick_option, inputs, outs, api_name=False),
-                  chatbot.like(liked, inputs, outs, api_name=False)]
+        outs.extend([box, chatbot, session_state, brief_panel, prompt, files, *current_audio, *keep_buttons,
+                     *previous_audio])
+        outs_live = [*outs, live]
+        events = [box.submit(respond, [box, *inputs], outs_live, api_name="chat"),
+                  send.click(respond, [box, *inputs], outs_live, api_name=False),
+                  chatbot.option_select(pick_option, inputs, outs_live, api_name=False),
+                  chatbot.like(liked, inputs, outs_live, api_name=False)]
         for i, button in enumerate(keep_buttons):
-            events.append(button.click(lambda *a, n=i + 1: respond(f"keep {n}", *a), inputs, outs, api_name=False))
+            events.append(button.click(partial(respond, f"keep {i + 1}"), inputs, outs_live, api_name=False))
         events.append(apply.click(edit_brief, [genre, bpm, brightness, width, space], box, api_name=False)
-                      .then(respond, [box, *inputs], outs, api_name=False))
+                      .then(respond, [box, *inputs], outs_live, api_name=False))
         stop_btn.click(stop, session_state, None, cancels=events, api_name=False)
     return demo
 
