@@ -50,7 +50,6 @@ class Extraction(BaseModel):
     duration_s: Optional[float] = None
     duration_factor: Optional[float] = None
     seed: Optional[int] = None
-    take_ref: Optional[int] = None
     take_count: Optional[int] = None
     conflicts: list[str] = Field(default_factory=list)
     notices: list[str] = Field(default_factory=list)

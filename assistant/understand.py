@@ -123,9 +123,9 @@ def supported_by_words(value: str, words: list[str]) -> bool:
 def ground(ex: Extraction, proposed: Extraction, state: State, text: str, indirect: bool) -> Extraction:
     """Accept proposed values only for slots that both the rules and the brief left empty, and only
     when the user's own words back them: a near spelling of words the rules could not read, or, for a
-    request the rules found nothing musical in ("music for a rainy sunday"), a mood. Measured on
-    tests/data/understanding.yaml, unbacked genres from the 135M model were wrong more often than
-    right, so they are not taken."""
+    request the rules found nothing musical in ("music for a rainy sunday"), a mood the assistant can
+    act on (one with styles in mood_styles.yaml). Measured on tests/data/understanding.yaml, unbacked
+    genres and other unbacked moods from the 135M model were wrong too often, so they are not taken."""
     brief = state.brief
     words = unexplained_words(text)
     update: dict[str, object] = {}
@@ -151,7 +151,10 @@ def ground(ex: Extraction, proposed: Extraction, state: State, text: str, indire
     vocab = vocabulary()
     genres = backed([g for g in proposed.genres + proposed.weak_genres if vocab.genre(g)], False)
     take("genres", genres[:1], not (ex.genres or ex.weak_genres or brief.style.genre))
-    take("moods", backed(proposed.moods, indirect), not (ex.moods or brief.style.mood))
+    # An unbacked mood must also be one the assistant can act on: one with styles in mood_styles.yaml.
+    actionable = [m for m in proposed.moods if vocab.canonical("mood", m) in vocab.mood_styles]
+    moods = backed(proposed.moods, False) or backed(actionable, indirect)
+    take("moods", moods, not (ex.moods or brief.style.mood))
     instruments = [i for i in proposed.instruments
                    if vocab.instrument_family.get(vocab.canonical("instrument", i) or "") not in PROPOSABLE_FAMILIES_EXCLUDED
                    and vocab.canonical("instrument", i) not in ex.exclude + brief.exclude]

@@ -36,7 +36,7 @@ def predicted(brief: MusicBrief) -> dict[str, list]:
     genre = vocab.genre(brief.style.genre)
     feel_parts = (brief.tempo.feel or "").split(", ")
     tempo = [t for p in feel_parts if p and (t := vocab.canonical("tempo", p))]
-    feel = [f for p in feel_parts if p and not vocab.canonical("tempo", p)]
+    feel = [p for p in feel_parts if p and not vocab.canonical("tempo", p)]
     return {
         "genre": [genre.name] if genre else ([brief.style.genre] if brief.style.genre else []),
         "mood": sorted(vocab.canonical_all("mood", brief.style.mood)),

@@ -1,5 +1,4 @@
 """The LLM may help but never make things worse: every failure mode leaves a correct conversation."""
-from pathlib import Path
 
 import pytest
 

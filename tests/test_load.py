@@ -21,12 +21,10 @@ def converse(url: str, index: int) -> dict:
     client = Client(url, verbose=False)
     latencies, errors = [], 0
     results = []
-    history: list = []
     for message in (f"{genre} at {bpm} bpm with piano", "a bit faster"):
         start = time.perf_counter()
         try:
             out = client.predict(message, "off", "sketch", 1, 2, api_name="/chat")
-            history = out[1]
             results.append(out)
         except Exception:
             errors += 1

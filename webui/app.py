@@ -13,7 +13,6 @@ import gradio as gr
 from assistant import limits
 from assistant.config import AppConfig, load_config
 from assistant.services import SharedServices, musicgen_weights_present
-from assistant.session import Session
 from webui.conversation import Conversation
 from webui import view
 from webui.zerogpu import on_gpu
