@@ -21,7 +21,7 @@ class FlakyRenderer:
     def __init__(self, *behaviours: str):
         self.behaviours = list(behaviours)
 
-    def render_round(self, state, folder_name="s", progress=None, cancel=None):
+    def render_round(self, state, folder_name="s", progress=None, cancel=None, on_chunk=None):
         behaviour = self.behaviours.pop(0)
         if behaviour == "oom":
             raise MemoryError("CUDA out of memory")
