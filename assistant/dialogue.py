@@ -62,7 +62,9 @@ def _step(state: State, message: str, understand: Optional[object]) -> tuple[Sta
     if generated and ("like" in intents or _is_bare_take_ref(text)) and not ex.names_music():
         return _keep(state, text)
     if generated and "more_variations" in intents and not ex.names_music():
-        return _generate(state, seeds=state.derived_seeds(state.settings.takes),
+        before = state.brief
+        state.brief = state.brief.model_copy(update={"seed": None})  # new seeds: a fixed one no longer holds
+        return _generate(state, seeds=state.derived_seeds(state.settings.takes), before=before,
                          lead=reply("more_variations"))
     if "surprise" in intents:
         return _update_and_generate(state, ex, force=True)
@@ -151,9 +153,11 @@ def _decide(state: State, notices: list[str]) -> tuple[State, Reply]:
 
 def _edit(state: State, before: MusicBrief, notices: list[str]) -> tuple[State, Reply]:
     changed = diff(before, state.brief)
-    if not changed:
+    seed_asked = state.brief.seed is not None and state.last_round is not None and \
+        state.last_round.seeds[:1] != [state.brief.seed]
+    if not changed and not seed_asked:
         return state, _answer(state, " ".join(notices) or reply("no_change", what=render_prompt(state.brief)))
-    if changed == ["seed"]:
+    if changed == ["seed"] or (not changed and seed_asked):  # "use seed 42", also to go back to it
         seeds = _seeds_from(state.brief.seed, state.settings.takes)
         return _generate(state, seeds=seeds, notices=notices, before=before,
                          lead=reply("seed_set", seed=state.brief.seed))
