@@ -19,3 +19,11 @@ def test_take_label() -> None:
     take = {"seed": 184467, "analysis": {"bpm": 125.0}, "sketch": False}
     assert take_label(take, 2) == "take 2 · seed 184467 · 125 BPM"
     assert take_label({**take, "sketch": True}, 1).endswith("· sketch")
+
+
+def test_take_numbers_point_at_the_players() -> None:
+    from webui.view import take_numbers
+
+    rec = record("house at 124 bpm").model_copy(update={"takes": [{"seed": 1, "path": "a.wav"}, {"seed": 2, "path": "b.wav"}]})
+    assert take_numbers(4, rec) == {6: 1, 7: 2}
+    assert len(chat_messages(rec)) == 4

@@ -29,7 +29,8 @@ def test_vague_message_gets_options_and_an_answer_gets_downloadable_takes(app_ur
         data, rate = sf.read(path)
         assert rate == 32000 and data.shape == (3 * 32000, 2)
     audio_messages = [m for m in out[1] if m["content"] and m["content"][0].get("component") == "audio"]
-    assert [m["metadata"]["title"].split(" · ")[0] for m in audio_messages] == ["take 1", "take 2"]
+    labels = [m["content"][0]["constructor_args"]["label"] for m in audio_messages]
+    assert [label.split(" · ")[0] for label in labels] == ["take 1", "take 2"] and " BPM" in labels[0]
     assert "124" in out[2] and "bpm: 124" in out[3]
 
 
@@ -55,4 +56,4 @@ def test_musicgen_takes_stream_a_live_preview_then_arrive(tmp_path: Path) -> Non
     [path] = final[4]
     data, rate = sf.read(path)
     assert rate == 32000 and data.shape[0] >= int(2.9 * 32000)
-    assert "sketch" not in final[1][-1]["metadata"]["title"]
+    assert "sketch" not in final[1][-1]["content"][0]["constructor_args"]["label"]

@@ -89,6 +89,7 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
                 streamed = True
                 rate = getattr(getattr(conv.session.music, "model", None), "sample_rate", 32000)
                 yield [gr.skip()] * len(outs) + [(rate, payload)]
+        conv.take_at = view.take_numbers(len(conv.history), result["record"])  # likes keep this round's takes
         conv.history = conv.history + view.chat_messages(result["record"])
         yield ["", *outputs(conv), gr.skip() if streamed else None]
 
@@ -97,13 +98,11 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
 
     def liked(evt: gr.LikeData, conv: Optional[Conversation], *rest: Any) -> Iterator[list[Any]]:
         """A like on a take's message keeps that take, as if the user had typed 'keep N'."""
-        history = conv.history if conv else []
-        message = history[evt.index] if isinstance(evt.index, int) and evt.index < len(history) else None
-        title = (message.metadata or {}).get("title", "") if message is not None else ""
-        if not evt.liked or not title.startswith("take "):
+        number = conv.take_at.get(evt.index) if conv is not None and isinstance(evt.index, int) else None
+        if not evt.liked or number is None:
             yield ["", *outputs(conv), gr.skip()]
             return
-        yield from respond(f"keep {title.split()[1]}", conv, *rest)
+        yield from respond(f"keep {number}", conv, *rest)
 
     def edit_brief(genre: str, bpm: Optional[float], brightness: str, width: str, space: str) -> str:
         """Editing a control is the same as saying it: the edit becomes a chat message."""
@@ -144,7 +143,8 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
                     apply = gr.Button("Apply")
                 prompt = gr.Textbox(label="Prompt sent to MusicGen", interactive=False, buttons=["copy"])
                 live = gr.Audio(label="Live preview of take 1 (streams while generating)", streaming=True,
-                                autoplay=True, interactive=False, elem_id="live", visible=can_stream)
+                                autoplay=True, interactive=False, elem_id="live",
+                                visible=can_stream and config.music.startswith("musicgen"))
                 gr.Markdown("### This round")
                 current_audio, keep_buttons = [], []
                 with gr.Row():

@@ -11,3 +11,4 @@ from assistant.session import Session
 class Conversation:
     session: Session
     history: list[Any] = field(default_factory=list)  # gr.ChatMessage, rendered by the Chatbot
+    take_at: dict[int, int] = field(default_factory=dict)  # chat index of a take's player -> take number

@@ -36,11 +36,16 @@ def chat_messages(record: TurnRecord) -> list[gr.ChatMessage]:
     messages = [gr.ChatMessage(role="user", content=html.escape(record.user))]
     options = [{"label": o, "value": o} for o in record.options]
     messages.append(gr.ChatMessage(role="assistant", content=html.escape(record.reply), options=options))
-    for number, take in enumerate(record.takes, start=1):
+    for number, take in enumerate(record.takes, start=1):  # a player per take, open in the chat
         messages.append(gr.ChatMessage(role="assistant", content=gr.Audio(
-            value=take["path"], label=take_label(take, number), buttons=["download"]),
-            metadata={"title": take_label(take, number)}))
+            value=take["path"], label=take_label(take, number), buttons=["download"])))
     return messages
+
+
+def take_numbers(history_length: int, record: TurnRecord) -> dict[int, int]:
+    """Chat index -> take number for the messages chat_messages() appends after `history_length`."""
+    first = history_length + 2  # the user's message and the reply come first
+    return {first + i: i + 1 for i in range(len(record.takes))}
 
 
 def brief_markdown(session: Session | None) -> str:
