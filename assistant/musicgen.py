@@ -152,6 +152,29 @@ def _sampler_class():
     return SeededSampler
 
 
+def weights_cached(model_id: str) -> bool:
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        return isinstance(try_to_load_from_cache(model_id, "config.json"), str)
+    except Exception:
+        return False
+
+
+def _hub_reachable(timeout_s: float = 3.0) -> bool:
+    """A quick look before a download: offline, huggingface_hub retries for minutes before failing."""
+    import os
+    import socket
+
+    if os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0"):
+        return False
+    try:
+        socket.create_connection(("huggingface.co", 443), timeout=timeout_s).close()
+        return True
+    except OSError:
+        return False
+
+
 class MusicGenModel:
     """One MusicGen model, loaded on first use (GPU in half precision when there is one)."""
 
@@ -170,6 +193,8 @@ class MusicGenModel:
             import torch
             from transformers import AutoProcessor, MusicgenForConditionalGeneration
 
+            if not Path(self.model_id).expanduser().exists() and not weights_cached(self.model_id) and not _hub_reachable():
+                raise MusicGenUnavailable(self._explain(OSError("the Hugging Face hub is unreachable")))
             device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
             dtype = torch.float16 if device.startswith("cuda") else torch.float32
             try:

@@ -80,14 +80,9 @@ class SharedServices:
 def musicgen_weights_present(music: str) -> bool:
     """Cheap, offline: is the MusicGen model a local folder or already in the Hugging Face cache?"""
     _, _, model_id = music.partition(":")
-    from assistant.musicgen import DEFAULT_MODEL
+    from assistant.musicgen import DEFAULT_MODEL, weights_cached
 
     model_id = model_id or DEFAULT_MODEL
     if Path(model_id).expanduser().is_dir():
         return (Path(model_id).expanduser() / "config.json").is_file()
-    try:
-        from huggingface_hub import try_to_load_from_cache
-
-        return isinstance(try_to_load_from_cache(model_id, "config.json"), str)
-    except Exception:
-        return False
+    return weights_cached(model_id)

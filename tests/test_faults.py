@@ -92,3 +92,13 @@ def test_sketch_backend_survives_being_asked_for_a_huge_round(tmp_path: Path, mo
     record = session.send("give me 9 variations of house at 124 bpm")
     assert len(record.takes) == limits.MAX_TAKES
     assert all(np.isfinite(t["analysis"]["loudness_lufs"]) for t in record.takes)
+
+
+def test_missing_hub_weights_fail_fast_with_a_clear_message(monkeypatch) -> None:
+    from assistant.musicgen import MusicGenUnavailable
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    start = time.perf_counter()
+    with pytest.raises(MusicGenUnavailable, match="not on this machine"):
+        MusicGenModel("facebook/musicgen-small").load()
+    assert time.perf_counter() - start < 10
