@@ -14,7 +14,7 @@ from assistant.extract import Extraction, extract, normalise
 from assistant.fill import fill_gaps
 from assistant.guard import text_kind
 from assistant.intents import detect_intents
-from assistant.limits import MAX_MESSAGE_CHARS
+from assistant.limits import MAX_MESSAGE_CHARS, MAX_TAKES
 from assistant.questions import (Question, build_question, conflict_question, next_control,
                                  ready_to_generate)
 from assistant.render import render_prompt
@@ -57,7 +57,9 @@ def _step(state: State, message: str, understand: Optional[object]) -> tuple[Sta
         if not ex.names_music():
             return _ask(state, "style", [], lead=reply("new_song"))
     if ex.take_count:
-        state.settings.takes = max(1, min(4, ex.take_count))
+        state.settings.takes = max(1, min(MAX_TAKES, ex.take_count))
+        if ex.take_count > MAX_TAKES:
+            ex.notices.append(f"At most {MAX_TAKES} takes fit in one round, so I'll make {MAX_TAKES}.")
     generated = state.phase == "generated"
     if generated and ("like" in intents or _is_bare_take_ref(text)) and not ex.names_music():
         return _keep(state, text)
@@ -82,7 +84,7 @@ def _step(state: State, message: str, understand: Optional[object]) -> tuple[Sta
         return state, _answer(state, reply("greeting"))
     if "thanks" in intents:
         return state, _answer(state, reply("thanks"))
-    pending = f"{reply('ask_' + state.pending, **_ask_vars(state))}" if state.pending else ""
+    pending = reply(f"ask_{state.pending}", **_ask_vars(state)) if state.pending else ""
     wording = understand.answer(state, text) if understand is not None else None
     return state, _answer(state, wording or reply("off_topic", pending=pending))
 
