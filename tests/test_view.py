@@ -27,3 +27,21 @@ def test_take_numbers_point_at_the_players() -> None:
     rec = record("house at 124 bpm").model_copy(update={"takes": [{"seed": 1, "path": "a.wav"}, {"seed": 2, "path": "b.wav"}]})
     assert take_numbers(4, rec) == {6: 1, 7: 2}
     assert len(chat_messages(rec)) == 4
+
+
+def test_zerogpu_estimate_accepts_the_handlers_arguments(monkeypatch) -> None:
+    import sys
+    import types
+
+    calls = []
+    fake = types.ModuleType("spaces")
+    fake.GPU = lambda duration: (lambda fn: (lambda *a, **k: (calls.append(duration(*a, **k)), fn(*a, **k))[1]))
+    monkeypatch.setitem(sys.modules, "spaces", fake)
+    from webui.app import gpu_seconds
+    from webui.zerogpu import on_gpu
+
+    @on_gpu(gpu_seconds)
+    def handler(message, conv, llm, music, takes, duration):  # the chat handler's arguments
+        return "ok"
+
+    assert handler("hi", None, "off", "sketch", 2, 10) == "ok" and calls == [260]

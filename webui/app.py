@@ -1,6 +1,7 @@
 """The MusicBrief web app: chat with clickable options and inline takes, the brief beside it."""
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import shutil
@@ -17,6 +18,7 @@ from webui.conversation import Conversation
 from webui import view
 from webui.zerogpu import on_gpu
 
+log = logging.getLogger(__name__)
 TITLE = "MusicBrief"
 INTRO = ("Describe a song in your own words. I ask at most two short questions, then send a precise "
          "prompt to MusicGen. After a round: *make it darker*, *a bit faster*, *more variations*, *keep 2*.")
@@ -29,6 +31,12 @@ def backend_notice(config: AppConfig) -> str:
     if config.music == "sketch":
         return "**Notice:** takes come from the built-in **sketch synthesiser**, not MusicGen."
     return ""
+
+
+def gpu_seconds(message: str, conv: Any, llm: str, music: str, takes: float, duration: float, *_: Any,
+                **__: Any) -> float:
+    """ZeroGPU lease for one turn (same arguments as the chat handler): load plus generation time."""
+    return 20 + 12 * float(takes) * float(duration)
 
 
 def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
@@ -48,7 +56,10 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
         session.state.settings.takes = int(takes)
         if session.state.phase != "generated":
             session.state.brief = session.state.brief.model_copy(update={"duration_s": float(duration)})
-        return Conversation(session, conv.history if conv else [])
+        if conv is None:
+            return Conversation(session)
+        conv.session = session
+        return conv
 
     def outputs(conv: Optional[Conversation]) -> list[Any]:
         session, history = (conv.session, conv.history) if conv else (None, [])
@@ -60,7 +71,7 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
         return [history, conv, view.brief_markdown(session), view.last_prompt(session),
                 view.downloads(session) or None, *audio, *keep, *before]
 
-    @on_gpu(lambda message, history, session, llm, music, takes, duration, *a, **k: 20 + 12 * takes * duration)
+    @on_gpu(gpu_seconds)
     def respond(message: str, conv: Optional[Conversation], llm: str, music: str,
                 takes: int, duration: float, progress: gr.Progress = gr.Progress()) -> Iterator[list[Any]]:
         """Runs the turn in a worker thread so the opening seconds of take 1 stream to the live
@@ -74,6 +85,8 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
                 result["record"] = conv.session.send(
                     message or "", progress=lambda f, label: events.put(("progress", (f, label))),
                     on_chunk=lambda chunks: events.put(("audio", chunks[0])))
+            except Exception:  # never a traceback in the chat; the conversation so far stays
+                log.exception("turn failed")
             finally:
                 events.put(("done", None))
 
@@ -89,6 +102,10 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
                 streamed = True
                 rate = getattr(getattr(conv.session.music, "model", None), "sample_rate", 32000)
                 yield [gr.skip()] * len(outs) + [(rate, payload)]
+        if "record" not in result:
+            gr.Warning("Something went wrong with that message; your conversation and takes are unchanged.")
+            yield ["", *outputs(conv), gr.skip()]
+            return
         conv.take_at = view.take_numbers(len(conv.history), result["record"])  # likes keep this round's takes
         conv.history = conv.history + view.chat_messages(result["record"])
         yield ["", *outputs(conv), gr.skip() if streamed else None]
