@@ -103,6 +103,7 @@ class MusicRenderer:
     def _musicgen(self, brief: MusicBrief, seeds: list[int], progress: Optional[ProgressFn],
                   cancel: Optional[threading.Event], on_chunk: Optional[ChunkFn] = None) -> list[np.ndarray]:
         plan = section_plan(brief)
+        negative = ", ".join(x for x in brief.exclude if x != "other instruments") or None
         out: Optional[list[np.ndarray]] = None
         for index, (section, seconds) in enumerate(plan):
             def part_progress(fraction: float, label: str, index: int = index) -> None:
@@ -113,12 +114,12 @@ class MusicRenderer:
             part_seeds = [(s + 7919 * index) % 2**32 for s in seeds]
             if out is None:
                 out = self.model.generate([prompt] * len(seeds), part_seeds, seconds, progress=part_progress,
-                                          cancel=cancel, on_chunk=on_chunk)
+                                          cancel=cancel, on_chunk=on_chunk, negative_prompt=negative)
                 continue
             tail = int(TAIL_S * self.model.sample_rate)
             prompts = [clip[-tail:] for clip in out]
             parts = self.model.generate([prompt] * len(seeds), part_seeds, seconds, audio_prompt=prompts,
-                                        progress=part_progress, cancel=cancel)
+                                        progress=part_progress, cancel=cancel, negative_prompt=negative)
             fade = int(CROSSFADE_S * self.model.sample_rate)
             # The continuation starts with the prompt it was given; keep a little of it to crossfade.
             out = [crossfade(clip, part[max(0, len(p) - fade):], fade) for clip, part, p in zip(out, parts, prompts)]

@@ -233,8 +233,12 @@ class MusicGenModel:
     def generate(self, prompts: list[str], seeds: list[int], duration_s: float, guidance_scale: float = 3.0,
                  audio_prompt: Optional[list[np.ndarray]] = None, progress: Optional[ProgressFn] = None,
                  cancel: Optional[threading.Event] = None, on_chunk: Optional[ChunkFn] = None,
-                 chunk_s: float = 1.0) -> list[np.ndarray]:
-        """One batched call: a mono float32 array per take, `duration_s` long (plus any audio prompt)."""
+                 chunk_s: float = 1.0, negative_prompt: Optional[str] = None) -> list[np.ndarray]:
+        """One batched call: a mono float32 array per take, `duration_s` long (plus any audio prompt).
+
+        With a `negative_prompt`, guidance steers away from it instead of from the empty text:
+        the batch is [takes; the negative prompt once per take], transformers runs it unguided,
+        and SeededSampler does the guidance, feeding both halves the same tokens, as CFG does."""
         import torch
         from transformers import LogitsProcessorList
 
@@ -242,9 +246,12 @@ class MusicGenModel:
         model, processor = self._model, self._processor
         # The delay pattern spends num_codebooks - 1 steps before the last codebook's first frame.
         steps = int(round(min(duration_s, MAX_WINDOW_S) * self.frame_rate)) + model.decoder.num_codebooks - 1
-        inputs = dict(text=prompts, padding=True, return_tensors="pt")
+        negative = bool(negative_prompt) and guidance_scale > 1
+        texts = prompts + [negative_prompt] * len(prompts) if negative else prompts
+        inputs = dict(text=texts, padding=True, return_tensors="pt")
         if audio_prompt is not None:
-            inputs.update(audio=[a.astype(np.float32) for a in audio_prompt], sampling_rate=self.sample_rate)
+            audios = [a.astype(np.float32) for a in audio_prompt]
+            inputs.update(audio=audios * 2 if negative else audios, sampling_rate=self.sample_rate)
         batch = processor(**inputs).to(model.device)
         if "input_values" in batch and batch["input_values"].dtype != model.dtype:
             batch["input_values"] = batch["input_values"].to(model.dtype)
@@ -257,11 +264,11 @@ class MusicGenModel:
         if hasattr(model.decoder, "per_take"):
             model.decoder.per_take.guided = guidance_scale > 1
         with torch.inference_mode():
-            audio = model.generate(**batch, do_sample=False, guidance_scale=guidance_scale,
+            audio = model.generate(**batch, do_sample=False, guidance_scale=1.0 if negative else guidance_scale,
                                    max_new_tokens=steps, logits_processor=LogitsProcessorList([sampler]))
             if streamer is not None:
                 streamer.end()
-        return [a[0].float().cpu().numpy() for a in audio]
+        return [a[0].float().cpu().numpy() for a in audio[: len(prompts)]]
 
     def decode_frames(self, codes) -> np.ndarray:
         """EnCodec-decode codes shaped (batch, codebooks, frames) to (batch, samples)."""

@@ -132,3 +132,29 @@ def test_streamed_chunks_arrive_early_and_match_the_full_decode(tiny_model: Path
         streamed = np.concatenate([c[take] for c in chunks])
         assert len(streamed) == len(full[take])
         assert np.corrcoef(streamed, full[take])[0, 1] > 0.999
+
+
+def test_exclusions_go_in_as_a_negative_prompt(tiny_model: Path) -> None:
+    model = MusicGenModel(str(tiny_model))
+    plain = model.generate(["house", "techno"], [1, 2], 0.5)
+    steered = model.generate(["house", "techno"], [1, 2], 0.5, negative_prompt="vocals, drums")
+    alone = model.generate(["techno"], [2], 0.5, negative_prompt="vocals, drums")
+    assert len(steered) == 2 and len(steered[1]) == len(plain[1])
+    assert not np.allclose(steered[1], plain[1], atol=1e-4)  # guidance now steers away from the exclusions
+    assert np.allclose(steered[1], alone[0], atol=1e-5)  # and a seed still reproduces its take
+
+
+def test_the_renderer_sends_the_briefs_exclusions(tiny_model: Path, tmp_path: Path) -> None:
+    from assistant.music import MusicRenderer
+    from assistant.state import Round, State
+
+    renderer = MusicRenderer("musicgen", tmp_path, str(tiny_model))
+    seen = []
+    real = renderer.model.generate
+    renderer.model.generate = lambda *a, **k: seen.append(k.get("negative_prompt")) or real(*a, **k)
+    brief, prompt, _ = refine("house at 124 bpm, no vocals, without drums")
+    brief = brief.model_copy(update={"duration_s": 1.0})
+    state = State(rounds=[Round(number=1, brief=brief, prompt=prompt, seeds=[3])])
+    takes, _ = renderer.render_round(state)
+    assert seen == ["drums, vocals"] or seen == ["vocals, drums"]
+    assert len(takes) == 1 and not takes[0].sketch
