@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import numpy as np
 
@@ -20,10 +20,9 @@ from assistant.musicgen import DEFAULT_MODEL, MAX_WINDOW_S, ChunkFn, MusicGenMod
 from assistant.render import render_prompt
 from assistant.sketch import SAMPLE_RATE as SKETCH_RATE
 from assistant.sketch import render_sketch
-from assistant.state import State, Take
+from assistant.state import ProgressFn, State, Take
 
 log = logging.getLogger(__name__)
-ProgressFn = Callable[[float, str], None]
 TAIL_S = 3.0  # audio prompt carried into the next section
 CROSSFADE_S = 0.5
 MIN_SECTION_S = 6.0

@@ -15,13 +15,14 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from assistant.state import ProgressFn
+
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "facebook/musicgen-small"
 CHOSEN, OTHER = 0.0, -1e4  # finite, so the guidance arithmetic after us stays finite
 MAX_WINDOW_S = 30.0
 
-ProgressFn = Callable[[float, str], None]
 ChunkFn = Callable[[list[np.ndarray]], None]  # newly decoded audio, one array per take
 
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from assistant import limits
 from assistant.dialogue import step
-from assistant.state import Reply, Settings, State, Take
+from assistant.state import ProgressFn, Reply, Settings, State, Take
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,6 @@ class TurnRecord(BaseModel):
     notices: list[str] = Field(default_factory=list)
 
 
-ProgressFn = Callable[[float, str], None]
 
 
 class Session:

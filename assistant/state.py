@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import random
-from typing import Literal, Optional
+from typing import Callable, Literal, Optional
 
 from pydantic import BaseModel, Field
 
 from assistant.brief import MusicBrief
 
 Action = Literal["ask", "generate", "answer"]
+ProgressFn = Callable[[float, str], None]  # (fraction done, what is happening), from generation to the UIs
 Phase = Literal["new", "collecting", "generated"]
 
 
