@@ -116,30 +116,24 @@ def write_wav(folder: Path, name: str, audio: np.ndarray, sample_rate: int) -> P
     return path
 
 
-def clean_old_files(root: Path, max_age_minutes: float) -> int:
-    """Delete WAVs older than the limit under the output folder; returns how many went."""
-    if not root.exists():
-        return 0
-    cutoff = time.time() - max_age_minutes * 60
-    removed = 0
-    for path in root.rglob("*.wav"):
-        if path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed
-
-
 def enforce_disk_limits(root: Path, folder: Path, max_files: int, max_total_mb: float,
-                        protect: set[str]) -> int:
-    """Keep at most `max_files` WAVs in this conversation and `max_total_mb` under the root, removing
-    the oldest first and never a protected (kept) take; returns how many files went."""
+                        protect: set[str], max_age_minutes: Optional[float] = None) -> int:
+    """One pass over the output folder: WAVs older than `max_age_minutes` go; then at most `max_files`
+    stay in this conversation and `max_total_mb` under the root, oldest first, never a protected (kept
+    or just made) take. Returns how many went to meet the size limits (age clean-up is routine)."""
+    everything = sorted(root.rglob("*.wav"), key=lambda p: p.stat().st_mtime) if root.exists() else []
+    if max_age_minutes is not None:
+        cutoff = time.time() - max_age_minutes * 60
+        for path in [p for p in everything if p.stat().st_mtime < cutoff]:
+            path.unlink(missing_ok=True)
+            everything.remove(path)
     removed = 0
-    mine = sorted(folder.glob("*.wav"), key=lambda p: p.stat().st_mtime)
+    mine = [p for p in everything if p.parent == folder]
     for path in mine[: max(0, len(mine) - max_files)]:
         if str(path) not in protect:
             path.unlink(missing_ok=True)
+            everything.remove(path)
             removed += 1
-    everything = sorted(root.rglob("*.wav"), key=lambda p: p.stat().st_mtime) if root.exists() else []
     total = sum(p.stat().st_size for p in everything)
     for path in everything:
         if total <= max_total_mb * 1e6:

@@ -66,7 +66,6 @@ class MusicRenderer:
         `on_chunk` hears the opening of every take while it is generated (raw, before post-processing)."""
         rnd = state.rounds[-1]
         brief = rnd.brief
-        post.clean_old_files(self.output_dir, self.keep_files_minutes)
         notes: list[str] = []
         clips: Optional[list[np.ndarray]] = None
         sample_rate, sketch = SKETCH_RATE, True
@@ -92,7 +91,8 @@ class MusicRenderer:
                               sample_rate=sample_rate, analysis=analysis, sketch=sketch))
         kept = {t.path for r in state.rounds for t in r.takes if t.seed == state.kept_seed and t.path}
         removed = post.enforce_disk_limits(self.output_dir, folder, limits.MAX_FILES_PER_CONVERSATION,
-                                           limits.MAX_TOTAL_MB, protect=kept | {t.path for t in takes})
+                                           limits.MAX_TOTAL_MB, protect=kept | {t.path for t in takes},
+                                           max_age_minutes=self.keep_files_minutes)
         if removed:
             notes.append(f"To stay within the disk limits ({limits.MAX_FILES_PER_CONVERSATION} files per "
                          f"conversation), {removed} older take file(s) were removed; kept takes stay.")

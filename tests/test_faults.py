@@ -102,3 +102,16 @@ def test_missing_hub_weights_fail_fast_with_a_clear_message(monkeypatch) -> None
     with pytest.raises(MusicGenUnavailable, match="not on this machine"):
         MusicGenModel("facebook/musicgen-small").load()
     assert time.perf_counter() - start < 10
+
+
+def test_old_files_go_in_the_same_pass(tmp_path: Path) -> None:
+    import os
+
+    folder = tmp_path / "conv"
+    folder.mkdir()
+    old, new = folder / "round01-take1-seed1.wav", folder / "round02-take1-seed2.wav"
+    for path in (old, new):
+        path.write_bytes(b"x")
+    os.utime(old, (time.time() - 3 * 3600, time.time() - 3 * 3600))
+    removed = enforce_disk_limits(tmp_path, folder, max_files=10, max_total_mb=1, protect=set(), max_age_minutes=120)
+    assert not old.exists() and new.exists() and removed == 0  # age clean-up is not a limit being hit
