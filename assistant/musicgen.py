@@ -153,7 +153,11 @@ def _sampler_class():
     return SeededSampler
 
 
-def weights_cached(model_id: str) -> bool:
+def weights_present(model_id: str) -> bool:
+    """Cheap and offline: a local folder holding a model, or a hub id already in the cache."""
+    folder = Path(model_id).expanduser()
+    if folder.is_dir():
+        return (folder / "config.json").is_file()
     try:
         from huggingface_hub import try_to_load_from_cache
 
@@ -194,7 +198,8 @@ class MusicGenModel:
             import torch
             from transformers import AutoProcessor, MusicgenForConditionalGeneration
 
-            if not Path(self.model_id).expanduser().exists() and not weights_cached(self.model_id) and not _hub_reachable():
+            if not Path(self.model_id).expanduser().exists() and not weights_present(self.model_id) \
+                    and not _hub_reachable():
                 raise MusicGenUnavailable(self._explain(OSError("the Hugging Face hub is unreachable")))
             device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
             dtype = torch.float16 if device.startswith("cuda") else torch.float32

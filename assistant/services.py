@@ -78,11 +78,8 @@ class SharedServices:
 
 
 def musicgen_weights_present(music: str) -> bool:
-    """Cheap, offline: is the MusicGen model a local folder or already in the Hugging Face cache?"""
-    _, _, model_id = music.partition(":")
-    from assistant.musicgen import DEFAULT_MODEL, weights_cached
+    """Cheap, offline: is the model a `musicgen[:ID_OR_PATH]` setting names already on this machine?"""
+    from assistant.musicgen import DEFAULT_MODEL, weights_present
 
-    model_id = model_id or DEFAULT_MODEL
-    if Path(model_id).expanduser().is_dir():
-        return (Path(model_id).expanduser() / "config.json").is_file()
-    return weights_cached(model_id)
+    _, _, model_id = music.partition(":")
+    return weights_present(model_id or DEFAULT_MODEL)
