@@ -52,7 +52,8 @@ class Understanding:
         self.llm = llm
 
     def enrich(self, state: State, text: str, ex: Extraction, intents: set[str]) -> tuple[Extraction, set[str]]:
-        if not unexplained_words(text):
+        words = unexplained_words(text)
+        if not words:
             return ex, intents  # nothing the rules missed: no model call, no risk
         if QUESTION.search(text) and "request" not in intents:
             return ex, intents | self.classify(state, text)  # a question is not a song description
@@ -63,7 +64,7 @@ class Understanding:
         except LLMError as err:
             log.debug("LLM proposal skipped: %s", err)
             return ex, intents
-        ex = ground(ex, extract(description), state, text, indirect=not ex.names_music())
+        ex = ground(ex, extract(description), state, text, words, indirect=not ex.names_music())
         if not ex.names_music() and not intents & PLACED_INTENTS:
             intents = intents | self.classify(state, text)
         return ex, intents
@@ -120,14 +121,15 @@ def supported_by_words(value: str, words: list[str]) -> bool:
         any(difflib.SequenceMatcher(None, part, w).ratio() >= 0.8 for w in words) for part in parts)
 
 
-def ground(ex: Extraction, proposed: Extraction, state: State, text: str, indirect: bool) -> Extraction:
+def ground(ex: Extraction, proposed: Extraction, state: State, text: str, words: list[str],
+           indirect: bool) -> Extraction:
     """Accept proposed values only for slots that both the rules and the brief left empty, and only
     when the user's own words back them: a near spelling of words the rules could not read, or, for a
     request the rules found nothing musical in ("music for a rainy sunday"), a mood the assistant can
     act on (one with styles in mood_styles.yaml). Measured on tests/data/understanding.yaml, unbacked
-    genres and other unbacked moods from the 135M model were wrong too often, so they are not taken."""
+    genres and other unbacked moods from the 135M model were wrong too often, so they are not taken.
+    `words` are the message's unexplained words, computed once by the caller."""
     brief = state.brief
-    words = unexplained_words(text)
     update: dict[str, object] = {}
     accepted: list[str] = []
 
