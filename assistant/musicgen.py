@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import warnings
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -24,47 +23,6 @@ CHOSEN, OTHER = 0.0, -1e4  # finite, so the guidance arithmetic after us stays f
 MAX_WINDOW_S = 30.0
 
 ChunkFn = Callable[[list[np.ndarray]], None]  # newly decoded audio, one array per take
-
-
-def quantize_decoder(decoder):
-    """Dynamic int8 for the decoder's linear layers: on a 2-core CPU a step is bound by reading the
-    weights (1.7 GB in float32, 0.4 GB in int8), so this is where the time goes.
-
-    Dynamic quantisation scales activations per tensor, so one take's numbers would depend on its
-    batch-mates and a seed would stop reproducing its take. Each quantised layer therefore runs
-    once per take: on that take's [conditional, unconditional] pair under guidance (the batch is
-    laid out [cond_0..cond_n, uncond_0..uncond_n]), else on its own row."""
-    import torch
-    from torch.ao.quantization import quantize_dynamic
-
-    with warnings.catch_warnings():  # torch.ao's notice that pt2e moved to torchao; this API stays
-        warnings.simplefilter("ignore")
-        quantized = quantize_dynamic(decoder, {torch.nn.Linear}, dtype=torch.qint8)
-
-    class PerTake(torch.nn.Module):
-        guided = True  # set by MusicGenModel.generate for each call
-
-        def __init__(self, inner: torch.nn.Module):
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, x):
-            rows = x.shape[0] if x.dim() >= 3 else 1
-            takes = rows // 2 if PerTake.guided and rows % 2 == 0 else rows
-            if takes <= 1:
-                return self.inner(x)
-            groups = [[i, i + takes] if takes != rows else [i] for i in range(takes)]
-            out = torch.empty(x.shape[:-1] + (self.inner.out_features,), dtype=x.dtype, device=x.device)
-            for group in groups:
-                out[group] = self.inner(x[group])
-            return out
-
-    for module in list(quantized.modules()):
-        for child_name, child in list(module.named_children()):
-            if type(child).__name__ == "Linear" and "quantized" in type(child).__module__:
-                setattr(module, child_name, PerTake(child))
-    quantized.per_take = PerTake
-    return quantized
 
 
 class ChunkStreamer:
@@ -215,7 +173,9 @@ class MusicGenModel:
             if self.int8 is None:
                 self.int8 = device == "cpu"
             if self.int8:
-                model.decoder = quantize_decoder(model.decoder)
+                from assistant.int8 import quantize_linears
+
+                quantize_linears(model.decoder)  # batch-invariant int8, so takes stay batched
             self._model, self._processor, self.device = model, processor, device
 
     def _explain(self, err: Exception) -> str:
@@ -267,8 +227,6 @@ class MusicGenModel:
             streamer = ChunkStreamer(self, len(seeds), num_codebooks, on_chunk, chunk_s=chunk_s)
         sampler = _sampler_class()(seeds, num_codebooks, guidance_scale, top_k=250, temperature=1.0,
                                    total_steps=steps, progress=progress, cancel=cancel, streamer=streamer)
-        if hasattr(model.decoder, "per_take"):
-            model.decoder.per_take.guided = guidance_scale > 1
         with torch.inference_mode():
             audio = model.generate(**batch, do_sample=False, guidance_scale=1.0 if negative else guidance_scale,
                                    max_new_tokens=steps, logits_processor=LogitsProcessorList([sampler]))

@@ -66,7 +66,7 @@ def main() -> None:
     folder = build_random_musicgen(Path(tempfile.mkdtemp()) / "musicgen-small-random", size="small")
 
     configs = {"eager float32 (baseline)": MusicGenModel(str(folder), int8=False),
-               "int8 decoder (default on CPU)": MusicGenModel(str(folder), int8=True)}
+               "int8 row-scaled (default CPU)": MusicGenModel(str(folder), int8=True)}
     if torch.cuda.is_available():
         configs = {"eager float16 (baseline)": MusicGenModel(str(folder), int8=False)}
     rows = []
