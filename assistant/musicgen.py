@@ -25,44 +25,67 @@ MAX_WINDOW_S = 30.0
 ChunkFn = Callable[[list[np.ndarray]], None]  # newly decoded audio, one array per take
 
 
-class ChunkStreamer:
-    """Fed by SeededSampler with each step's tokens (transformers 5's MusicGen generate() drops its
-    `streamer` argument), it EnCodec-decodes finished frames every `chunk_s` seconds, so the
-    first audio is heard long before the take is done. The delay pattern means frame f is complete
-    once step f + codebooks - 1 is sampled; each chunk is decoded with some frames of left context
-    and that context's audio is dropped, so the chunks join without clicks."""
+class StopAfterLastStep(Exception):
+    """Raised by SeededSampler once the last step is sampled: every token is then with the
+    FrameDecoder, which has already decoded most of the audio, so generate() is left before it
+    decodes the whole take a second time."""
 
-    CONTEXT_FRAMES = 25
 
-    def __init__(self, model: "MusicGenModel", batch: int, num_codebooks: int, on_chunk: ChunkFn, chunk_s: float):
+class FrameDecoder:
+    """Turns each step's tokens into audio while the decoder is still running. transformers 5's
+    MusicGen generate() drops its `streamer` argument, so SeededSampler feeds this. The delay pattern
+    means frame f is complete once step f + codebooks - 1 is sampled. Chunks start at `chunk_s` (the
+    first audio arrives early) and double up to MAX_CHUNK_S, so little is decoded twice; each chunk
+    is decoded with frames of context on both sides (EnCodec's LSTM looks back, its convolutions
+    look both ways) and only its own frames are kept. The takes are these chunks joined, whether or
+    not anyone listens, so a seed gives the same audio streamed or not."""
+
+    LEFT_CONTEXT, RIGHT_CONTEXT = 25, 4  # frames
+    MAX_CHUNK_S = 8.0
+
+    def __init__(self, model: "MusicGenModel", batch: int, num_codebooks: int,
+                 on_chunk: Optional[ChunkFn] = None, chunk_s: float = 1.0):
         self.model, self.batch, self.k, self.on_chunk = model, batch, num_codebooks, on_chunk
         self.chunk_frames = max(1, int(round(chunk_s * model.frame_rate)))
+        self.max_chunk_frames = max(self.chunk_frames, int(self.MAX_CHUNK_S * model.frame_rate))
         self.steps: list = []  # one (batch * codebooks,) tensor per decoder step
-        self.emitted = 0  # frames already sent
+        self.emitted = 0  # frames already decoded and kept
+        self.audio: list[list[np.ndarray]] = []  # chunks, each one array per take
 
-    def put(self, value) -> None:
-        self.steps.append(value.reshape(-1)[: self.batch * self.k].cpu())
-        ready = len(self.steps) - (self.k - 1)
+    def put(self, tokens) -> None:
+        self.steps.append(tokens.reshape(-1)[: self.batch * self.k].cpu())
+        ready = len(self.steps) - (self.k - 1) - self.RIGHT_CONTEXT
         if ready - self.emitted >= self.chunk_frames:
-            self._emit(ready)
+            self._decode(ready)
+            self.chunk_frames = min(2 * self.chunk_frames, self.max_chunk_frames)
 
-    def end(self) -> None:
+    def finish(self) -> list[np.ndarray]:
+        """Decode what is left; one array per take."""
         ready = len(self.steps) - (self.k - 1)
         if ready > self.emitted:
-            self._emit(ready)
+            self._decode(ready)
+        if not self.audio:
+            return [np.zeros(0, dtype=np.float32) for _ in range(self.batch)]
+        return [np.concatenate([chunk[take] for chunk in self.audio]) for take in range(self.batch)]
 
-    def _emit(self, ready: int) -> None:
+    def codes(self, start: int, stop: int):
+        """Frames [start, stop) undelayed: (batch, codebooks, frames), as EnCodec takes them."""
         import torch
 
-        start = max(0, self.emitted - self.CONTEXT_FRAMES)
-        tokens = torch.stack(self.steps)  # (steps, batch * codebooks)
-        codes = torch.stack([torch.stack([tokens[f + k, b * self.k + k] for k in range(self.k)])
-                             for b in range(self.batch) for f in range(start, ready)]).reshape(self.batch, ready - start, self.k)
-        audio = self.model.decode_frames(codes.transpose(1, 2))
-        hop = audio.shape[1] // (ready - start)
-        skip = (self.emitted - start) * hop
+        tokens = torch.stack(self.steps).view(len(self.steps), self.batch, self.k)
+        frames = torch.arange(start, stop)
+        return torch.stack([tokens[frames + k, :, k] for k in range(self.k)]).permute(2, 0, 1)
+
+    def _decode(self, ready: int) -> None:
+        start = max(0, self.emitted - self.LEFT_CONTEXT)
+        stop = min(len(self.steps) - (self.k - 1), ready + self.RIGHT_CONTEXT)
+        audio = self.model.decode_frames(self.codes(start, stop))
+        hop = audio.shape[1] // (stop - start)
+        chunk = [a[(self.emitted - start) * hop:(ready - start) * hop] for a in audio]
         self.emitted = ready
-        self.on_chunk([a[skip:] for a in audio])
+        self.audio.append(chunk)
+        if self.on_chunk is not None:
+            self.on_chunk(chunk)
 
 
 class MusicGenUnavailable(RuntimeError):
@@ -76,8 +99,8 @@ def _sampler_class():
     class SeededSampler(LogitsProcessor):
         def __init__(self, seeds: list[int], num_codebooks: int, guidance_scale: float, top_k: int,
                      temperature: float, total_steps: int, progress: Optional[ProgressFn],
-                     cancel: Optional[threading.Event], streamer: Optional["ChunkStreamer"] = None):
-            self.streamer = streamer
+                     cancel: Optional[threading.Event], frames: Optional[FrameDecoder] = None):
+            self.frames = frames
             self.generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
             self.rows = len(seeds) * num_codebooks
             self.num_codebooks = num_codebooks
@@ -102,10 +125,12 @@ def _sampler_class():
             repeats = scores.shape[0] // self.rows
             out[torch.arange(scores.shape[0], device=scores.device), tokens.repeat(repeats)] = CHOSEN
             self.step += 1
-            if self.streamer is not None:
-                self.streamer.put(tokens)
+            if self.frames is not None:
+                self.frames.put(tokens)
             if self.progress is not None:
                 self.progress(min(1.0, self.step / max(1, self.total_steps)), "generating")
+            if self.frames is not None and self.step >= self.total_steps:
+                raise StopAfterLastStep
             return out
 
     return SeededSampler
@@ -199,7 +224,7 @@ class MusicGenModel:
     def generate(self, prompts: list[str], seeds: list[int], duration_s: float, guidance_scale: float = 3.0,
                  audio_prompt: Optional[list[np.ndarray]] = None, progress: Optional[ProgressFn] = None,
                  cancel: Optional[threading.Event] = None, on_chunk: Optional[ChunkFn] = None,
-                 chunk_s: float = 1.0, negative_prompt: Optional[str] = None) -> list[np.ndarray]:
+                 chunk_s: float = 1.0, negative_prompt: Optional[str] = None, top_k: int = 250) -> list[np.ndarray]:
         """One batched call: a mono float32 array per take, `duration_s` long (plus any audio prompt).
 
         With a `negative_prompt`, guidance steers away from it instead of from the empty text:
@@ -222,16 +247,19 @@ class MusicGenModel:
         if "input_values" in batch and batch["input_values"].dtype != model.dtype:
             batch["input_values"] = batch["input_values"].to(model.dtype)
         num_codebooks = self._model.config.decoder.num_codebooks
-        streamer = None
-        if on_chunk is not None and audio_prompt is None:
-            streamer = ChunkStreamer(self, len(seeds), num_codebooks, on_chunk, chunk_s=chunk_s)
-        sampler = _sampler_class()(seeds, num_codebooks, guidance_scale, top_k=250, temperature=1.0,
-                                   total_steps=steps, progress=progress, cancel=cancel, streamer=streamer)
+        # A continuation's audio starts with its prompt, which generate() decodes with it.
+        frames = None if audio_prompt is not None else \
+            FrameDecoder(self, len(seeds), num_codebooks, on_chunk, chunk_s=chunk_s)
+        sampler = _sampler_class()(seeds, num_codebooks, guidance_scale, top_k=top_k, temperature=1.0,
+                                   total_steps=steps, progress=progress, cancel=cancel, frames=frames)
         with torch.inference_mode():
-            audio = model.generate(**batch, do_sample=False, guidance_scale=1.0 if negative else guidance_scale,
-                                   max_new_tokens=steps, logits_processor=LogitsProcessorList([sampler]))
-            if streamer is not None:
-                streamer.end()
+            try:
+                audio = model.generate(**batch, do_sample=False, guidance_scale=1.0 if negative else guidance_scale,
+                                       max_new_tokens=steps, logits_processor=LogitsProcessorList([sampler]))
+            except StopAfterLastStep:
+                return frames.finish()
+        if frames is not None:  # generate() stopped early without an error: keep what was sampled
+            return frames.finish()
         return [a[0].float().cpu().numpy() for a in audio[: len(prompts)]]
 
     def decode_frames(self, codes) -> np.ndarray:

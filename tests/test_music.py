@@ -9,7 +9,7 @@ from assistant.audio import analyse, take_filename, write_wav
 from assistant.brief import MusicBrief
 from assistant.conversation import ConversationSpec, run_conversation
 from assistant.music import crossfade, section_plan
-from assistant.musicgen import MusicGenModel
+from assistant.musicgen import FrameDecoder, MusicGenModel
 from assistant.random_model import build_random_musicgen
 from assistant.refine import refine
 from assistant.services import make_session
@@ -123,15 +123,42 @@ def test_int8_fast_path_keeps_seeds_exact_and_stays_close_to_float32(tiny_model:
     assert kl < 1e-2
 
 
-def test_streamed_chunks_arrive_early_and_match_the_full_decode(tiny_model: Path) -> None:
+def test_fast_path_gives_plain_generates_tokens_under_greedy_decoding(tiny_model: Path, monkeypatch) -> None:
+    """Preallocated cache, our sampler, early stop and chunked decoding change speed, not tokens."""
+    import torch
+
+    decoders = []
+    finish = FrameDecoder.finish
+    monkeypatch.setattr(FrameDecoder, "finish", lambda self: decoders.append(self) or finish(self))
+    model = MusicGenModel(str(tiny_model), int8=False)
+    prompts = ["techno at 130 bpm", "warm lofi hip hop"]
+    model.generate(prompts, [1, 2], 0.5, top_k=1)
+    ours = decoders[0].codes(0, decoders[0].emitted)
+    steps = ours.shape[-1] + model._model.decoder.num_codebooks - 1
+    with torch.inference_mode():
+        plain = model._model.generate(**model._processor(text=prompts, padding=True, return_tensors="pt"),
+                                      do_sample=False, guidance_scale=3.0, max_new_tokens=steps)
+    assert np.allclose(model.decode_frames(ours), plain[:, 0].numpy(), atol=1e-6)
+
+
+def test_streamed_chunks_are_the_take_and_match_a_one_shot_decode(tiny_model: Path, monkeypatch) -> None:
+    decoders = []
+    finish = FrameDecoder.finish
+    monkeypatch.setattr(FrameDecoder, "finish", lambda self: decoders.append(self) or finish(self))
     model = MusicGenModel(str(tiny_model))
     chunks = []
-    full = model.generate(["techno", "house"], [1, 2], 3.0, on_chunk=chunks.append, chunk_s=1.0)
-    assert len(chunks) == 3 and all(len(c) == 2 for c in chunks)
+    takes = model.generate(["techno", "house"], [1, 2], 3.0, on_chunk=chunks.append, chunk_s=1.0)
+    assert [round(len(c[0]) / model.sample_rate, 2) for c in chunks] == [1.0, 2.0]  # chunks double after the first
+    frames = decoders[0].emitted
+    assert frames == round(3.0 * model.frame_rate)
+    one_shot = model.decode_frames(decoders[0].codes(0, frames))
     for take in range(2):
         streamed = np.concatenate([c[take] for c in chunks])
-        assert len(streamed) == len(full[take])
-        assert np.corrcoef(streamed, full[take])[0, 1] > 0.999
+        assert np.array_equal(streamed, takes[take])  # what was heard is what is kept
+        assert np.corrcoef(streamed, one_shot[take])[0, 1] > 0.9999
+        assert np.abs(streamed - one_shot[take]).max() < 0.01 * np.abs(one_shot[take]).max()
+    quiet = model.generate(["techno", "house"], [1, 2], 3.0)
+    assert all(np.array_equal(a, b) for a, b in zip(quiet, takes))  # a seed sounds the same unstreamed
 
 
 def test_exclusions_go_in_as_a_negative_prompt(tiny_model: Path) -> None:
