@@ -33,6 +33,12 @@ def _activation_levels() -> int:
     return 255 if "vnni" in flags else 127
 
 
+def int8_supported() -> bool:
+    """The fixed-scale int8 kernel is fbgemm's (x86). Elsewhere (ARM's qnnpack) int8 stays off."""
+    return "fbgemm" in torch.backends.quantized.supported_engines and \
+        hasattr(torch.ops.quantized, "linear_with_input_q_dq_qweight_dq_output_fp32")
+
+
 class RowScaledInt8Linear(torch.nn.Module):
     """Drop-in for `nn.Linear` at inference: int8 weights per output channel, activations
     quantised per row with a fixed scale after row normalisation (see the module docstring)."""

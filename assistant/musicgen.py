@@ -109,6 +109,18 @@ def _sampler_class():
             self.step = 0
 
         def __call__(self, input_ids, scores):
+            """As a transformers logits processor: a one-hot choice that generate() then takes."""
+            tokens = self.choose(scores)
+            out = torch.full_like(scores, OTHER)
+            repeats = scores.shape[0] // self.rows
+            out[torch.arange(scores.shape[0], device=scores.device), tokens.repeat(repeats)] = CHOSEN
+            if self.frames is not None and self.step >= self.total_steps:
+                raise StopAfterLastStep
+            return out
+
+        def choose(self, scores):
+            """One token per take and codebook from this step's logits (guided here when they hold
+            both halves); reports progress and hands the tokens to the frame decoder."""
             if self.cancel is not None and self.cancel.is_set():
                 raise InterruptedError("generation cancelled")
             logits = scores.float()
@@ -121,17 +133,12 @@ def _sampler_class():
             for row in range(self.rows):
                 picks[row] = torch.multinomial(probs[row], 1, generator=self.generators[row // self.num_codebooks])[0]
             tokens = top.indices.cpu().gather(1, picks[:, None])[:, 0].to(scores.device)
-            out = torch.full_like(scores, OTHER)
-            repeats = scores.shape[0] // self.rows
-            out[torch.arange(scores.shape[0], device=scores.device), tokens.repeat(repeats)] = CHOSEN
             self.step += 1
             if self.frames is not None:
                 self.frames.put(tokens)
             if self.progress is not None:
                 self.progress(min(1.0, self.step / max(1, self.total_steps)), "generating")
-            if self.frames is not None and self.step >= self.total_steps:
-                raise StopAfterLastStep
-            return out
+            return tokens
 
     return SeededSampler
 
@@ -166,8 +173,10 @@ def _hub_reachable(timeout_s: float = 3.0) -> bool:
 class MusicGenModel:
     """One MusicGen model, loaded on first use (GPU in half precision when there is one)."""
 
-    def __init__(self, model_id: str = DEFAULT_MODEL, device: Optional[str] = None, int8: Optional[bool] = None):
+    def __init__(self, model_id: str = DEFAULT_MODEL, device: Optional[str] = None, int8: Optional[bool] = None,
+                 own_loop: bool = True):
         self.model_id = model_id
+        self.own_loop = own_loop  # assistant.decode_loop for text-conditioned takes; generate() for continuations
         self.device = device
         self.int8 = int8  # None: int8 decoder weights on the CPU (4x less to read per step), never on a GPU
         self._model = None
@@ -195,11 +204,11 @@ class MusicGenModel:
                 raise MusicGenUnavailable(f"MusicGen ({self.model_id}) does not fit in memory here ({err}); "
                                           "try a smaller model such as facebook/musicgen-small.") from None
             model = model.to(device).eval()
-            if self.int8 is None:
-                self.int8 = device == "cpu"
-            if self.int8:
-                from assistant.int8 import quantize_linears
+            from assistant.int8 import int8_supported, quantize_linears
 
+            if self.int8 is None:
+                self.int8 = device == "cpu" and int8_supported()
+            if self.int8:
                 quantize_linears(model.decoder)  # batch-invariant int8, so takes stay batched
             self._model, self._processor, self.device = model, processor, device
 
@@ -233,6 +242,8 @@ class MusicGenModel:
         import torch
         from transformers import LogitsProcessorList
 
+        from assistant.decode_loop import DecodeLoop
+
         self.load()
         model, processor = self._model, self._processor
         # The delay pattern spends num_codebooks - 1 steps before the last codebook's first frame.
@@ -253,6 +264,10 @@ class MusicGenModel:
         sampler = _sampler_class()(seeds, num_codebooks, guidance_scale, top_k=top_k, temperature=1.0,
                                    total_steps=steps, progress=progress, cancel=cancel, frames=frames)
         with torch.inference_mode():
+            if frames is not None and self.own_loop:
+                DecodeLoop(model, batch["input_ids"], batch["attention_mask"],
+                           unconditional_half=guidance_scale > 1 and not negative).run(sampler.choose, steps)
+                return frames.finish()
             try:
                 audio = model.generate(**batch, do_sample=False, guidance_scale=1.0 if negative else guidance_scale,
                                        max_new_tokens=steps, logits_processor=LogitsProcessorList([sampler]))

@@ -141,6 +141,17 @@ def test_fast_path_gives_plain_generates_tokens_under_greedy_decoding(tiny_model
     assert np.allclose(model.decode_frames(ours), plain[:, 0].numpy(), atol=1e-6)
 
 
+@pytest.mark.parametrize("negative", [None, "vocals, drums"])
+def test_own_decode_loop_samples_what_generate_samples(tiny_model: Path, negative) -> None:
+    """Seeded sampling, guidance and negative prompts: our loop and transformers' generate() agree."""
+    ours = MusicGenModel(str(tiny_model), int8=False)
+    theirs = MusicGenModel(str(tiny_model), int8=False, own_loop=False)
+    prompts = ["techno at 130 bpm", "warm lofi hip hop with rhodes"]
+    a = ours.generate(prompts, [3, 4], 0.5, negative_prompt=negative)
+    b = theirs.generate(prompts, [3, 4], 0.5, negative_prompt=negative)
+    assert all(np.allclose(x, y, atol=1e-5) for x, y in zip(a, b))
+
+
 def test_streamed_chunks_are_the_take_and_match_a_one_shot_decode(tiny_model: Path, monkeypatch) -> None:
     decoders = []
     finish = FrameDecoder.finish
