@@ -23,6 +23,27 @@ import torch.nn.functional as F
 ChooseFn = Callable[[torch.Tensor], torch.Tensor]  # logits (rows, vocab) -> tokens (rows or fewer)
 
 
+def _concatenated(linears: list[torch.nn.Linear]) -> torch.nn.Linear:
+    fused = torch.nn.Linear(linears[0].in_features, sum(x.out_features for x in linears),
+                            bias=linears[0].bias is not None, device=linears[0].weight.device,
+                            dtype=linears[0].weight.dtype)
+    with torch.no_grad():
+        fused.weight.copy_(torch.cat([x.weight for x in linears]))
+        if fused.bias is not None:
+            fused.bias.copy_(torch.cat([x.bias for x in linears]))
+    return fused.requires_grad_(False)
+
+
+def fuse_projections(model) -> None:
+    """One matrix product where the loop needs several from the same input: each self-attention's
+    query, key and value, and the codebooks' output heads. Fewer, larger calls cost less per step.
+    Run before any quantisation, so the fused layers are quantised like the rest."""
+    for layer in model.decoder.model.decoder.layers:
+        attention = layer.self_attn
+        attention.qkv_proj = _concatenated([attention.q_proj, attention.k_proj, attention.v_proj])
+    model.decoder.lm_heads_fused = _concatenated(list(model.decoder.lm_heads))
+
+
 def encode_text(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, unconditional_half: bool):
     """Encoder states as the decoder's cross-attention sees them, and the mask for them.
 
@@ -44,7 +65,9 @@ class DecodeLoop:
 
     def __init__(self, model, input_ids: torch.Tensor, attention_mask: torch.Tensor, unconditional_half: bool):
         decoder = model.decoder.model.decoder
-        self.model, self.decoder, self.heads = model, decoder, model.decoder.lm_heads
+        if not hasattr(model.decoder, "lm_heads_fused"):
+            fuse_projections(model)
+        self.model, self.decoder, self.heads = model, decoder, model.decoder.lm_heads_fused
         self.codebooks = model.decoder.num_codebooks
         config = model.decoder.config
         self.heads_n, self.head_dim = config.num_attention_heads, config.hidden_size // config.num_attention_heads
@@ -93,10 +116,10 @@ class DecodeLoop:
         cross_keys, cross_values = self.cross
         for index, layer in enumerate(self.decoder.layers):
             attention = layer.self_attn
-            normed = layer.self_attn_layer_norm(hidden)
-            query = self._split(attention.q_proj(normed))
-            keys[index, :, :, position] = attention.k_proj(normed).view(batch, self.heads_n, self.head_dim)
-            values[index, :, :, position] = attention.v_proj(normed).view(batch, self.heads_n, self.head_dim)
+            query, key, value = attention.qkv_proj(layer.self_attn_layer_norm(hidden)).split(width, dim=-1)
+            query = self._split(query)
+            keys[index, :, :, position] = key.view(batch, self.heads_n, self.head_dim)
+            values[index, :, :, position] = value.view(batch, self.heads_n, self.head_dim)
             mixed = F.scaled_dot_product_attention(query, keys[index, :, :, :position + 1],
                                                    values[index, :, :, :position + 1], scale=attention.scaling)
             hidden = hidden + attention.out_proj(mixed.transpose(1, 2).reshape(batch, 1, width))
@@ -109,4 +132,4 @@ class DecodeLoop:
 
             hidden = hidden + layer.fc2(layer.activation_fn(layer.fc1(layer.final_layer_norm(hidden))))
         hidden = self.decoder.layer_norm(hidden)[:, 0]
-        return torch.stack([head(hidden) for head in self.heads], dim=1).reshape(batch * self.codebooks, -1)
+        return self.heads(hidden).view(batch * self.codebooks, -1)  # rows ordered sequence, then codebook
