@@ -15,7 +15,7 @@ Under greedy decoding it gives exactly plain `generate()`'s tokens (tests/test_m
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Optional
 
 import torch
 import torch.nn.functional as F
@@ -86,50 +86,64 @@ class DecodeLoop:
         """(batch, length, width) -> (batch, heads, length, head_dim)"""
         return x.view(x.shape[0], x.shape[1], self.heads_n, self.head_dim).transpose(1, 2)
 
-    def run(self, choose: ChooseFn, steps: int) -> None:
-        config = self.model.generation_config
-        start = torch.full((self.sequences * self.codebooks, 1), int(config.decoder_start_token_id),
-                           dtype=torch.long, device=self.cross_mask.device)
-        _, pattern = self.model.decoder.build_delay_pattern_mask(
-            start, pad_token_id=int(config.decoder_start_token_id), max_length=steps + 1)
-        tokens = start[:, 0]
-        keys = values = None
-        for step in range(steps):
-            forced = pattern[:, step]
-            tokens = torch.where(forced == -1, tokens, forced)
-            hidden = self._embed(tokens.view(self.sequences, self.codebooks), step)
-            if keys is None:
-                shape = (len(self.decoder.layers), self.sequences, self.heads_n, steps + 1, self.head_dim)
-                keys, values = hidden.new_empty(shape), hidden.new_empty(shape)
-            logits = self._step(hidden, step, keys, values)
+    def run(self, choose: ChooseFn, steps: int, prompt_codes: Optional[torch.Tensor] = None,
+            on_tokens: Optional[Callable[[torch.Tensor], None]] = None) -> None:
+        """`steps` new positions. `prompt_codes` (sequences * codebooks, frames) is audio to
+        continue: its positions are run in one causal pass first. `on_tokens` hears every position's
+        tokens after the delay pattern, the prompt's included, in order."""
+        start_token = int(self.model.generation_config.decoder_start_token_id)
+        ids = torch.full((self.sequences * self.codebooks, 1), start_token, dtype=torch.long,
+                         device=self.cross_mask.device)
+        if prompt_codes is not None:
+            ids = torch.cat([ids, prompt_codes.to(ids.device)], dim=-1)
+        known, pattern = self.model.decoder.build_delay_pattern_mask(
+            ids, pad_token_id=start_token, max_length=ids.shape[-1] + steps)
+        fixed = known.shape[-1]  # positions known before sampling starts (start token, prompt, delays)
+        shape = (len(self.decoder.layers), self.sequences, self.heads_n, fixed + steps, self.head_dim)
+        keys = torch.empty(shape, dtype=self.cross_mask.dtype, device=known.device)
+        values = torch.empty_like(keys)
+        if fixed > 1:
+            self._step(self._embed(known[:, :-1], 0), 0, keys, values)
+        for position in range(1, fixed):
+            if on_tokens is not None:
+                on_tokens(known[:, position])
+        tokens = known[:, -1]
+        for position in range(fixed - 1, fixed - 1 + steps):
+            logits = self._step(self._embed(tokens[:, None], position), position, keys, values)
             chosen = choose(logits)
-            tokens = chosen.repeat(logits.shape[0] // chosen.shape[0]).to(tokens.device)
+            chosen = chosen.repeat(logits.shape[0] // chosen.shape[0]).to(tokens.device)
+            forced = pattern[:, position + 1]
+            tokens = torch.where(forced == -1, chosen, forced)
+            if on_tokens is not None:
+                on_tokens(tokens)
 
     def _embed(self, tokens: torch.Tensor, position: int) -> torch.Tensor:
-        embeds = sum(self.decoder.embed_tokens[k](tokens[:, k]) for k in range(self.codebooks))
-        positions = self.decoder.embed_positions(tokens[:, :, None], position)
-        return (embeds + positions.to(embeds.device))[:, None, :]
+        """(sequences * codebooks, length) tokens from `position` on -> (sequences, length, width)"""
+        codes = tokens.view(self.sequences, self.codebooks, -1)
+        embeds = sum(self.decoder.embed_tokens[k](codes[:, k]) for k in range(self.codebooks))
+        return embeds + self.decoder.embed_positions(codes, position).to(embeds.device)
 
     def _step(self, hidden: torch.Tensor, position: int, keys: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
-        """One position for every sequence: (sequences, 1, width) -> logits (sequences * codebooks, vocab)."""
-        batch, width = hidden.shape[0], hidden.shape[-1]
+        """Positions from `position` on for every sequence: (sequences, length, width) -> the last
+        position's logits (sequences * codebooks, vocab). Several positions only from 0 (the prompt)."""
+        batch, length, width = hidden.shape
+        end = position + length
         cross_keys, cross_values = self.cross
         for index, layer in enumerate(self.decoder.layers):
             attention = layer.self_attn
             query, key, value = attention.qkv_proj(layer.self_attn_layer_norm(hidden)).split(width, dim=-1)
-            query = self._split(query)
-            keys[index, :, :, position] = key.view(batch, self.heads_n, self.head_dim)
-            values[index, :, :, position] = value.view(batch, self.heads_n, self.head_dim)
-            mixed = F.scaled_dot_product_attention(query, keys[index, :, :, :position + 1],
-                                                   values[index, :, :, :position + 1], scale=attention.scaling)
-            hidden = hidden + attention.out_proj(mixed.transpose(1, 2).reshape(batch, 1, width))
+            keys[index, :, :, position:end] = self._split(key)
+            values[index, :, :, position:end] = self._split(value)
+            mixed = F.scaled_dot_product_attention(self._split(query), keys[index, :, :, :end], values[index, :, :, :end],
+                                                   is_causal=length > 1, scale=attention.scaling)
+            hidden = hidden + attention.out_proj(mixed.transpose(1, 2).reshape(batch, length, width))
 
             attention = layer.encoder_attn
             query = self._split(attention.q_proj(layer.encoder_attn_layer_norm(hidden)))
             mixed = F.scaled_dot_product_attention(query, cross_keys[index], cross_values[index],
                                                    attn_mask=self.cross_mask, scale=attention.scaling)
-            hidden = hidden + attention.out_proj(mixed.transpose(1, 2).reshape(batch, 1, width))
+            hidden = hidden + attention.out_proj(mixed.transpose(1, 2).reshape(batch, length, width))
 
             hidden = hidden + layer.fc2(layer.activation_fn(layer.fc1(layer.final_layer_norm(hidden))))
-        hidden = self.decoder.layer_norm(hidden)[:, 0]
+        hidden = self.decoder.layer_norm(hidden[:, -1])
         return self.heads(hidden).view(batch * self.codebooks, -1)  # rows ordered sequence, then codebook

@@ -241,9 +241,10 @@ class MusicGenModel:
                  chunk_s: float = 1.0, negative_prompt: Optional[str] = None, top_k: int = 250) -> list[np.ndarray]:
         """One batched call: a mono float32 array per take, `duration_s` long (plus any audio prompt).
 
-        With a `negative_prompt`, guidance steers away from it instead of from the empty text:
-        the batch is [takes; the negative prompt once per take], transformers runs it unguided,
-        and SeededSampler does the guidance, feeding both halves the same tokens, as CFG does."""
+        Runs in our own decode loop (assistant.decode_loop), or in transformers' generate() when
+        `own_loop` is off. With a `negative_prompt`, guidance steers away from it instead of from
+        the empty text: the batch is [takes; the negative prompt once per take] and SeededSampler
+        does the guidance, feeding both halves the same tokens, as CFG does."""
         import torch
         from transformers import LogitsProcessorList
 
@@ -263,16 +264,28 @@ class MusicGenModel:
         if "input_values" in batch and batch["input_values"].dtype != model.dtype:
             batch["input_values"] = batch["input_values"].to(model.dtype)
         num_codebooks = self._model.config.decoder.num_codebooks
-        # A continuation's audio starts with its prompt, which generate() decodes with it.
+        unconditional_half = guidance_scale > 1 and not negative
+        if self.own_loop:  # a continuation's audio starts with its prompt, decoded with it
+            frames = FrameDecoder(self, len(seeds), num_codebooks, on_chunk if audio_prompt is None else None,
+                                  chunk_s=chunk_s)
+            sampler = _sampler_class()(seeds, num_codebooks, guidance_scale, top_k=top_k, temperature=1.0,
+                                       total_steps=steps, progress=progress, cancel=cancel)
+            with torch.inference_mode():
+                prompt_codes = None
+                if audio_prompt is not None:
+                    codes = model.audio_encoder.encode(input_values=batch["input_values"],
+                                                       padding_mask=batch.get("padding_mask")).audio_codes[0]
+                    prompt_codes = codes.reshape(-1, codes.shape[-1])
+                    if unconditional_half:
+                        prompt_codes = prompt_codes.repeat(2, 1)
+                DecodeLoop(model, batch["input_ids"], batch["attention_mask"], unconditional_half).run(
+                    sampler.choose, steps, prompt_codes=prompt_codes, on_tokens=frames.put)
+                return frames.finish()
         frames = None if audio_prompt is not None else \
             FrameDecoder(self, len(seeds), num_codebooks, on_chunk, chunk_s=chunk_s)
         sampler = _sampler_class()(seeds, num_codebooks, guidance_scale, top_k=top_k, temperature=1.0,
                                    total_steps=steps, progress=progress, cancel=cancel, frames=frames)
         with torch.inference_mode():
-            if frames is not None and self.own_loop:
-                DecodeLoop(model, batch["input_ids"], batch["attention_mask"],
-                           unconditional_half=guidance_scale > 1 and not negative).run(sampler.choose, steps)
-                return frames.finish()
             try:
                 audio = model.generate(**batch, do_sample=False, guidance_scale=1.0 if negative else guidance_scale,
                                        max_new_tokens=steps, logits_processor=LogitsProcessorList([sampler]))

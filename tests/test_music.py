@@ -152,6 +152,18 @@ def test_own_decode_loop_samples_what_generate_samples(tiny_model: Path, negativ
     assert all(np.allclose(x, y, atol=1e-5) for x, y in zip(a, b))
 
 
+@pytest.mark.parametrize("negative", [None, "vocals"])
+def test_own_decode_loop_continues_an_audio_prompt_as_generate_does(tiny_model: Path, negative) -> None:
+    ours = MusicGenModel(str(tiny_model), int8=False)
+    theirs = MusicGenModel(str(tiny_model), int8=False, own_loop=False)
+    opening = ours.generate(["techno", "house"], [5, 6], 0.5)
+    a = ours.generate(["techno drop", "house chorus"], [7, 8], 0.5, audio_prompt=opening, negative_prompt=negative)
+    b = theirs.generate(["techno drop", "house chorus"], [7, 8], 0.5, audio_prompt=opening, negative_prompt=negative)
+    assert [len(x) for x in a] == [len(x) for x in b]
+    assert len(a[0]) > len(opening[0])  # the continuation starts with its prompt
+    assert all(np.allclose(x, y, atol=1e-4) for x, y in zip(a, b))
+
+
 def test_streamed_chunks_are_the_take_and_match_a_one_shot_decode(tiny_model: Path, monkeypatch) -> None:
     decoders = []
     finish = FrameDecoder.finish
