@@ -1,4 +1,4 @@
-"""Our own MusicGen decode loop over transformers' modules, for text-conditioned takes.
+"""Our own MusicGen decode loop over transformers' modules.
 
 transformers' generate() spends a good part of every step on bookkeeping: logits processors,
 stopping criteria, the delay pattern re-applied to the whole sequence, cache objects, attention
@@ -6,12 +6,14 @@ masks built afresh. On 2 CPU cores that is several milliseconds of a ~25 ms step
 only the maths, with the same modules and weights:
 
 - the text encoder runs once; every layer's cross-attention keys and values are computed once;
+- an audio prompt to continue (the sections of long pieces) runs in one causal pass;
 - both guidance halves run as one batch (unconditional rows see zero text, as transformers does);
 - the delay pattern is built once with transformers' own `build_delay_pattern_mask`;
 - keys and values go into preallocated buffers and attention reads the filled part (no concatenation);
 - the sampler is called directly with the logits.
 
-Under greedy decoding it gives exactly plain `generate()`'s tokens (tests/test_music.py).
+Under greedy decoding it gives exactly plain `generate()`'s tokens, and with our seeded sampler the
+same takes as `generate()` (tests/test_music.py).
 """
 from __future__ import annotations
 
@@ -61,12 +63,10 @@ def encode_text(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, un
 
 class DecodeLoop:
     """One generation: `run(choose, steps)` feeds `choose` each step's logits and the tokens it
-    returns back in."""
+    returns back in. Needs `fuse_projections(model)` first (MusicGenModel.load does it)."""
 
     def __init__(self, model, input_ids: torch.Tensor, attention_mask: torch.Tensor, unconditional_half: bool):
         decoder = model.decoder.model.decoder
-        if not hasattr(model.decoder, "lm_heads_fused"):
-            fuse_projections(model)
         self.model, self.decoder, self.heads = model, decoder, model.decoder.lm_heads_fused
         self.codebooks = model.decoder.num_codebooks
         config = model.decoder.config
@@ -104,8 +104,8 @@ class DecodeLoop:
         values = torch.empty_like(keys)
         if fixed > 1:
             self._step(self._embed(known[:, :-1], 0), 0, keys, values)
-        for position in range(1, fixed):
-            if on_tokens is not None:
+        if on_tokens is not None:
+            for position in range(1, fixed):
                 on_tokens(known[:, position])
         tokens = known[:, -1]
         for position in range(fixed - 1, fixed - 1 + steps):
@@ -134,8 +134,9 @@ class DecodeLoop:
             query, key, value = attention.qkv_proj(layer.self_attn_layer_norm(hidden)).split(width, dim=-1)
             keys[index, :, :, position:end] = self._split(key)
             values[index, :, :, position:end] = self._split(value)
-            mixed = F.scaled_dot_product_attention(self._split(query), keys[index, :, :, :end], values[index, :, :, :end],
-                                                   is_causal=length > 1, scale=attention.scaling)
+            mixed = F.scaled_dot_product_attention(self._split(query), keys[index, :, :, :end],
+                                                   values[index, :, :, :end], is_causal=length > 1,
+                                                   scale=attention.scaling)
             hidden = hidden + attention.out_proj(mixed.transpose(1, 2).reshape(batch, length, width))
 
             attention = layer.encoder_attn

@@ -32,8 +32,9 @@ class StopAfterLastStep(Exception):
 
 
 class FrameDecoder:
-    """Turns each step's tokens into audio while the decoder is still running. transformers 5's
-    MusicGen generate() drops its `streamer` argument, so SeededSampler feeds this. The delay pattern
+    """Turns each step's tokens into audio while the decoder is still running; fed by our decode
+    loop, or by SeededSampler inside transformers' generate() (whose MusicGen version drops its
+    `streamer` argument). The delay pattern
     means frame f is complete once step f + codebooks - 1 is sampled. Chunks start at `chunk_s` (the
     first audio arrives early) and double up to MAX_CHUNK_S, so little is decoded twice; each chunk
     is decoded with frames of context on both sides (EnCodec's LSTM looks back, its convolutions
@@ -176,7 +177,7 @@ class MusicGenModel:
     def __init__(self, model_id: str = DEFAULT_MODEL, device: Optional[str] = None, int8: Optional[bool] = None,
                  own_loop: bool = True):
         self.model_id = model_id
-        self.own_loop = own_loop  # assistant.decode_loop for text-conditioned takes; generate() for continuations
+        self.own_loop = own_loop  # assistant.decode_loop; off: transformers' generate(), the reference
         self.device = device
         self.int8 = int8  # None: int8 decoder weights on the CPU (4x less to read per step), never on a GPU
         self._model = None
@@ -265,27 +266,18 @@ class MusicGenModel:
             batch["input_values"] = batch["input_values"].to(model.dtype)
         num_codebooks = self._model.config.decoder.num_codebooks
         unconditional_half = guidance_scale > 1 and not negative
-        if self.own_loop:  # a continuation's audio starts with its prompt, decoded with it
-            frames = FrameDecoder(self, len(seeds), num_codebooks, on_chunk if audio_prompt is None else None,
-                                  chunk_s=chunk_s)
-            sampler = _sampler_class()(seeds, num_codebooks, guidance_scale, top_k=top_k, temperature=1.0,
-                                       total_steps=steps, progress=progress, cancel=cancel)
-            with torch.inference_mode():
-                prompt_codes = None
-                if audio_prompt is not None:
-                    codes = model.audio_encoder.encode(input_values=batch["input_values"],
-                                                       padding_mask=batch.get("padding_mask")).audio_codes[0]
-                    prompt_codes = codes.reshape(-1, codes.shape[-1])
-                    if unconditional_half:
-                        prompt_codes = prompt_codes.repeat(2, 1)
+        # transformers decodes a continuation (its audio starts with the prompt) itself
+        frames = FrameDecoder(self, len(seeds), num_codebooks, on_chunk if audio_prompt is None else None,
+                              chunk_s=chunk_s) if self.own_loop or audio_prompt is None else None
+        sampler = _sampler_class()(seeds, num_codebooks, guidance_scale, top_k=top_k, temperature=1.0,
+                                   total_steps=steps, progress=progress, cancel=cancel,
+                                   frames=None if self.own_loop else frames)
+        with torch.inference_mode():
+            if self.own_loop:
+                prompt_codes = None if audio_prompt is None else self._prompt_codes(batch, unconditional_half)
                 DecodeLoop(model, batch["input_ids"], batch["attention_mask"], unconditional_half).run(
                     sampler.choose, steps, prompt_codes=prompt_codes, on_tokens=frames.put)
                 return frames.finish()
-        frames = None if audio_prompt is not None else \
-            FrameDecoder(self, len(seeds), num_codebooks, on_chunk, chunk_s=chunk_s)
-        sampler = _sampler_class()(seeds, num_codebooks, guidance_scale, top_k=top_k, temperature=1.0,
-                                   total_steps=steps, progress=progress, cancel=cancel, frames=frames)
-        with torch.inference_mode():
             try:
                 audio = model.generate(**batch, do_sample=False, guidance_scale=1.0 if negative else guidance_scale,
                                        max_new_tokens=steps, logits_processor=LogitsProcessorList([sampler]))
@@ -294,6 +286,13 @@ class MusicGenModel:
         if frames is not None:  # generate() stopped early without an error: keep what was sampled
             return frames.finish()
         return [a[0].float().cpu().numpy() for a in audio[: len(prompts)]]
+
+    def _prompt_codes(self, batch, unconditional_half: bool):
+        """The audio prompt as EnCodec codes, (sequences * codebooks, frames), as generate() makes them."""
+        codes = self._model.audio_encoder.encode(input_values=batch["input_values"],
+                                                 padding_mask=batch.get("padding_mask")).audio_codes[0]
+        codes = codes.reshape(-1, codes.shape[-1])
+        return codes.repeat(2, 1) if unconditional_half else codes
 
     def decode_frames(self, codes) -> np.ndarray:
         """EnCodec-decode codes shaped (batch, codebooks, frames) to (batch, samples)."""

@@ -146,7 +146,8 @@ def main() -> None:
             print(f"continuation, 4 takes of 3 s prompt + {args.seconds:g} s, {name}: "
                   f"{time.perf_counter() - start:.1f} s")
     print(f"peak memory (whole process, all models loaded): {peak_rss_gb():.2f} GB")
-    print(f"streamed chunks vs one whole EnCodec decode of the same codes: {chunked_decode_snr(configs[-1][1], args.seconds):.0f} dB SNR")
+    snr = chunked_decode_snr(configs[-1][1], args.seconds)
+    print(f"streamed chunks vs one whole EnCodec decode of the same codes: {snr:.0f} dB SNR")
     if not gpu:
         kl, agree = distribution_drift(plain, configs[-1][1])
         print(f"int8 vs float32 next-token distributions: mean KL {kl:.2e} nats, identical greedy tokens {agree:.1%}")
