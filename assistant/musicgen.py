@@ -175,9 +175,11 @@ class MusicGenModel:
     """One MusicGen model, loaded on first use (GPU in half precision when there is one)."""
 
     def __init__(self, model_id: str = DEFAULT_MODEL, device: Optional[str] = None, int8: Optional[bool] = None,
-                 own_loop: bool = True):
+                 own_loop: Optional[bool] = None):
         self.model_id = model_id
-        self.own_loop = own_loop  # assistant.decode_loop; off: transformers' generate(), the reference
+        # assistant.decode_loop; off: transformers' generate(), the reference. None: on the CPU, where it
+        # is measured and tested; a GPU keeps generate() until the loop has been measured on one.
+        self.own_loop = own_loop
         self.device = device
         self.int8 = int8  # None: int8 decoder weights on the CPU (4x less to read per step), never on a GPU
         self._model = None
@@ -210,6 +212,8 @@ class MusicGenModel:
             model = model.to(device).eval()
             if device.startswith("cuda"):  # cuDNN attention costs ~1.7 ms of CPU per call at batch sizes this small
                 torch.backends.cuda.enable_cudnn_sdp(False)
+            if self.own_loop is None:
+                self.own_loop = device == "cpu"
             if self.own_loop:
                 fuse_projections(model)
             if self.int8 is None:
