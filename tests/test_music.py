@@ -123,13 +123,19 @@ def test_int8_fast_path_keeps_seeds_exact_and_stays_close_to_float32(tiny_model:
     assert kl < 1e-2
 
 
-def test_fast_path_gives_plain_generates_tokens_under_greedy_decoding(tiny_model: Path, monkeypatch) -> None:
-    """Preallocated cache, our sampler, early stop and chunked decoding change speed, not tokens."""
-    import torch
-
-    decoders = []
+def _capture_frame_decoders(monkeypatch) -> list[FrameDecoder]:
+    """Every FrameDecoder that finishes from now on, to read back the codes it was fed."""
+    decoders: list[FrameDecoder] = []
     finish = FrameDecoder.finish
     monkeypatch.setattr(FrameDecoder, "finish", lambda self: decoders.append(self) or finish(self))
+    return decoders
+
+
+def test_fast_path_gives_plain_generates_tokens_under_greedy_decoding(tiny_model: Path, monkeypatch) -> None:
+    """Our decode loop, fused projections, our sampler and chunked decoding change speed, not tokens."""
+    import torch
+
+    decoders = _capture_frame_decoders(monkeypatch)
     model = MusicGenModel(str(tiny_model), int8=False)
     prompts = ["techno at 130 bpm", "warm lofi hip hop"]
     model.generate(prompts, [1, 2], 0.5, top_k=1)
@@ -165,9 +171,7 @@ def test_own_decode_loop_continues_an_audio_prompt_as_generate_does(tiny_model: 
 
 
 def test_streamed_chunks_are_the_take_and_match_a_one_shot_decode(tiny_model: Path, monkeypatch) -> None:
-    decoders = []
-    finish = FrameDecoder.finish
-    monkeypatch.setattr(FrameDecoder, "finish", lambda self: decoders.append(self) or finish(self))
+    decoders = _capture_frame_decoders(monkeypatch)
     model = MusicGenModel(str(tiny_model))
     chunks = []
     takes = model.generate(["techno", "house"], [1, 2], 3.0, on_chunk=chunks.append, chunk_s=1.0)
