@@ -5,15 +5,19 @@ LLM only adds grounded proposals and wording (assistant.understand), never the d
 """
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 from assistant import numbers
 from assistant.brief import (LEAF_PATHS, MusicBrief, describe_change, describe_value, diff, get_path,
                              with_value)
 from assistant.extract import Extraction, extract, normalise
+from assistant.spelling import correct
 from assistant.fill import fill_gaps
 from assistant.guard import text_kind
+from assistant.inference import described_artists, from_references
 from assistant.intents import detect_intents
+from assistant.references import Reference
 from assistant.limits import MAX_MESSAGE_CHARS, MAX_TAKES
 from assistant.questions import (Question, build_question, conflict_question, next_control,
                                  ready_to_generate)
@@ -43,13 +47,15 @@ def _step(state: State, message: str, understand: Optional[object]) -> tuple[Sta
     if not text.strip(" .,!?;:-_*~"):
         return state, _answer(state, reply("junk" if message.strip() and text_kind(message) == "junk" else "empty"))
     intents = detect_intents(text)
+    text = correct(text)
     ex = extract(text)
     if "injection" in intents and not ex.names_music():
         return state, _answer(state, reply("injection"))
     kind = text_kind(text)
     if kind != "text" and not ex.names_music():
         return state, _answer(state, reply(kind))
-    if understand is not None:
+    ex = from_references(ex)
+    if understand is not None and not _is_command(text, ex, intents):
         ex, intents = understand.enrich(state, text, ex, intents)
 
     if "new_song" in intents:
@@ -63,6 +69,9 @@ def _step(state: State, message: str, understand: Optional[object]) -> tuple[Sta
     generated = state.phase == "generated"
     if generated and ("like" in intents or _is_bare_take_ref(text)) and not ex.names_music():
         return _keep(state, text)
+    bare_keep = numbers.find_take_ref(text) is not None and ("like" in intents or _is_bare_take_ref(text))
+    if not generated and (bare_keep or "more_variations" in intents) and not ex.names_music():
+        return state, _answer(state, reply("no_takes"))
     if generated and "more_variations" in intents and not ex.names_music():
         before = state.brief
         state.brief = state.brief.model_copy(update={"seed": None})  # new seeds: a fixed one no longer holds
@@ -87,6 +96,17 @@ def _step(state: State, message: str, understand: Optional[object]) -> tuple[Sta
     pending = reply(f"ask_{state.pending}", **_ask_vars(state)) if state.pending else ""
     wording = understand.answer(state, text) if understand is not None else None
     return state, _answer(state, wording or reply("off_topic", pending=pending))
+
+
+COMMAND_INTENTS = {"new_song", "surprise", "more_variations", "like", "help", "show_brief", "generate",
+                   "greeting", "thanks", "injection"}
+
+
+def _is_command(text: str, ex: Extraction, intents: set[str]) -> bool:
+    """Commands and values the rules handle ("keep 2", "use seed 4", "new song", "120") never go to
+    the LLM: a 135M model turns "keep 1" into condolences."""
+    return bool(intents & COMMAND_INTENTS) or ex.seed is not None or ex.take_count is not None \
+        or numbers.find_take_ref(text) is not None or bool(re.fullmatch(r"[\d\s.,:%x-]+(?:bpm|s|sec|seconds)?", text))
 
 
 def _is_bare_take_ref(text: str) -> bool:
@@ -116,17 +136,20 @@ def _ask(state: State, control: str, notices: list[str], lead: str = "",
                         notices=notices)
 
 
-def _record_user_paths(state: State, paths: list[str]) -> None:
-    state.user_paths = [p for p in LEAF_PATHS if p in paths or p in state.user_paths]
-    state.filled_paths = [p for p in state.filled_paths if p not in paths]
+def _record_user_paths(state: State, paths: list[str], inferred: list[str]) -> None:
+    """Who set each value: the user's words (bold), an inference (italics), or a profile (italics)."""
+    state.user_paths = [p for p in LEAF_PATHS if p in paths or (p in state.user_paths and p not in inferred)]
+    state.inferred_paths = [p for p in LEAF_PATHS if p in inferred or (p in state.inferred_paths and p not in paths)]
+    state.filled_paths = [p for p in state.filled_paths if p not in paths and p not in inferred]
 
 
 def _update_and_generate(state: State, ex: Extraction, force: bool) -> tuple[State, Reply]:
     before = state.brief
     update = apply_extraction(before, ex)
+    update.notices += [_described(ref) for ref in described_artists(ex)[:1]]
     genre_changed = update.brief.style.genre != before.style.genre and before.style.genre is not None
     state.brief = update.brief
-    _record_user_paths(state, update.user_paths)
+    _record_user_paths(state, update.user_paths, update.inferred_paths)
     if genre_changed:  # defaults of the old genre give way to the new genre's defaults
         state.brief = _cleared(state.brief, state.filled_paths)
         state.filled_paths = []
@@ -138,6 +161,13 @@ def _update_and_generate(state: State, ex: Extraction, force: bool) -> tuple[Sta
     if force:
         return _generate(state, seeds=None, notices=update.notices, before=before)
     return _decide(state, update.notices)
+
+
+def _described(ref: Reference) -> str:
+    """One line: the artist's sound in words, because MusicGen can't imitate a name."""
+    bpm = f"{round(sum(ref.bpm) / 2)} BPM" if ref.bpm else ""
+    sound = ", ".join(p for p in [ref.sound or ref.genres[0], *ref.instruments[:2], *ref.production[:1], bpm] if p)
+    return reply("artist_described", sound=sound)
 
 
 def _cleared(brief: MusicBrief, paths: list[str]) -> MusicBrief:

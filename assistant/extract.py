@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from assistant import numbers
 from assistant.limits import MAX_MESSAGE_CHARS
+from assistant.references import Reference, reference_index
 from assistant.vocab import Match, vocabulary
 
 
@@ -53,6 +54,8 @@ class Extraction(BaseModel):
     take_count: Optional[int] = None
     conflicts: list[str] = Field(default_factory=list)
     notices: list[str] = Field(default_factory=list)
+    references: list[Reference] = Field(default_factory=list)  # occasions, scenes, media, eras, artists named
+    inferred: list[str] = Field(default_factory=list)  # fields filled by inference (references, LLM), not said
 
     def names_music(self) -> bool:
         """True when the message says anything about the music itself."""
@@ -60,6 +63,7 @@ class Extraction(BaseModel):
             self.genres or self.weak_genres or self.moods or self.instruments or self.production
             or self.sections or self.feel or self.tempo_word or self.tempo_factor or self.bpm
             or self.mix or self.exclude or self.duration_s or self.duration_factor or self.conflicts
+            or self.references
         )
 
 
@@ -142,10 +146,15 @@ def extract(message: str) -> Extraction:
     text = normalise(message)
     vocab = vocabulary()
     ex = Extraction()
-    matches = vocab.find_all(text)
+    refs = reference_index().find(text)
+    longest_first = sorted(refs, key=lambda r: r.start - r.end)
+    ex.references = list(dict.fromkeys(r.reference for r in longest_first))
+    # A name hides the vocabulary words inside it: "daft punk" is no punk, "blink-182" no tempo.
+    names = [r for r in refs if r.reference.is_name]
+    matches = [m for m in vocab.find_all(text) if not any(r.start < m.end and m.start < r.end for r in names)]
 
     seed = numbers.find_seed(text)
-    blocked = [seed[1]] if seed else []
+    blocked = ([seed[1]] if seed else []) + [(r.start, r.end) for r in names]
     if seed:
         ex.seed = seed[0]
     decades = numbers.find_decades(text)

@@ -9,9 +9,17 @@ MAX_FILES_PER_CONVERSATION = 48  # oldest rounds' WAVs go first (a kept take sta
 MAX_TOTAL_MB = 2000  # all conversations together; oldest conversations' files go first
 GENERATION_TIMEOUT_S = 900  # a stuck generation is cancelled after this long
 MAX_LISTED_ITEMS = 10  # how many refused items a notice names before "and N more"
+REFERENCE_MAX_WORDS = 6  # longest reference name matched ("godspeed you black emperor")
+REFERENCE_FUZZY_MIN_LETTERS = 6  # shorter names must be spelt right: "drake" is not "brake"
+REFERENCE_FUZZY_CUTOFF = 0.86  # difflib ratio for a typo of a reference name ("radiohed")
+REFERENCE_MAX_MOODS = 2  # moods a reference adds to an empty brief
+SPELLING_MIN_LETTERS = 5  # shorter words are never "corrected"
+SPELLING_LONG_WORD = 8  # from this length a typo may be two edits ("saxaphone"); shorter words one
+SPELLING_MAX_EDITS_LONG = 2
 
 __all__ = [
     "BPM_MAX", "BPM_MIN", "DURATION_MAX_S", "DURATION_MIN_S", "MAX_ITEMS", "MAX_WORDS", "MAX_MESSAGE_CHARS",
     "MAX_TAKES", "MAX_CONCURRENT_GENERATIONS", "MAX_QUEUE", "MAX_FILES_PER_CONVERSATION", "MAX_TOTAL_MB",
-    "GENERATION_TIMEOUT_S", "MAX_LISTED_ITEMS",
+    "GENERATION_TIMEOUT_S", "MAX_LISTED_ITEMS", "REFERENCE_MAX_WORDS", "REFERENCE_FUZZY_MIN_LETTERS",
+    "REFERENCE_FUZZY_CUTOFF", "REFERENCE_MAX_MOODS", "SPELLING_MIN_LETTERS", "SPELLING_LONG_WORD", "SPELLING_MAX_EDITS_LONG",
 ]

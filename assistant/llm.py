@@ -6,13 +6,14 @@ returns is treated as a proposal: callers ground it (assistant.understand).
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import logging
 import threading
 import time
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Iterator, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -129,8 +130,41 @@ class ScriptedLLM:
             raise LLMError(f"invalid JSON: {err.errors()[0]['msg']}") from None
 
 
+_LOAD_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _without_extra_buffer_types() -> Iterator[None]:
+    """Load weights without ggml's extra buffer types (AMX tiles, repacking).
+
+    On CPUs that report AMX, ggml's AMX matmul died with SIGILL at its first `tilezero` on this
+    project's machines although the kernel granted the permission; llama-cpp-python exposes no
+    option for `use_extra_bufts`, so the default model parameters are wrapped while loading.
+    Measured on the 135M model: the same speed per turn without them (README)."""
+    import llama_cpp.llama_cpp as llama_cpp
+
+    original = llama_cpp.llama_model_default_params
+
+    def params() -> Any:
+        p = original()
+        p.use_extra_bufts = False
+        return p
+
+    with _LOAD_LOCK:
+        llama_cpp.llama_model_default_params = params
+        try:
+            yield
+        finally:
+            llama_cpp.llama_model_default_params = original
+
+
 def load_llm(setting: str, threads: int = 2, seed: int = 0) -> LanguageModel:
     """`embedded`, a local `PATH.gguf`, or `hf:REPO/FILE.gguf` (needs a network once)."""
+    with _without_extra_buffer_types():
+        return _load_llm(setting, threads, seed)
+
+
+def _load_llm(setting: str, threads: int, seed: int) -> LanguageModel:
     from llama_cpp import Llama
 
     common = dict(n_ctx=N_CTX, n_threads=threads, n_batch=256, seed=seed, verbose=False)

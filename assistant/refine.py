@@ -5,6 +5,8 @@ from typing import Optional
 
 from assistant.brief import MusicBrief
 from assistant.extract import extract, normalise
+from assistant.inference import from_references
+from assistant.spelling import correct
 from assistant.fill import fill_gaps
 from assistant.render import render_prompt
 from assistant.state import State
@@ -13,8 +15,8 @@ from assistant.update import apply_extraction
 
 def refine(request: str, understand: Optional[object] = None, seed: int = 0) -> tuple[MusicBrief, str, list[str]]:
     """The filled brief, its prompt, and notices about anything refused."""
-    text = normalise(request)
-    ex = extract(text)
+    text = correct(normalise(request))
+    ex = from_references(extract(text))
     if understand is not None:
         ex, _ = understand.enrich(State(), text, ex, set())
     update = apply_extraction(MusicBrief(), ex)

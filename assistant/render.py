@@ -6,7 +6,10 @@ form: a short description carrying production, groove, structure and mix, then t
 """
 from __future__ import annotations
 
+import re
+
 from assistant.brief import MusicBrief
+from assistant.references import names_in
 from assistant.vocab import vocabulary
 
 MAX_PROMPT_WORDS = 60
@@ -54,6 +57,13 @@ def _metadata(brief: MusicBrief, instruments: list[str]) -> list[str]:
     return meta
 
 
+def without_names(text: str) -> str:
+    """MusicGen can't imitate an artist or a franchise, and a name only adds noise: none is sent."""
+    for m in reversed(names_in(text)):
+        text = text[: m.start] + text[m.end:]
+    return re.sub(r"\s+([,.])", r"\1", re.sub(r"\s{2,}", " ", text)).strip()
+
+
 def render_prompt(brief: MusicBrief, section: str | None = None) -> str:
     """The MusicGen prompt for a brief, at most 60 words.
 
@@ -63,7 +73,7 @@ def render_prompt(brief: MusicBrief, section: str | None = None) -> str:
     sections = [section] if section else list(brief.structure.sections)
     instruments = list(brief.palette.instruments)
     while True:
-        text = ". ".join([_description(brief, sections), *_metadata(brief, instruments)])
+        text = without_names(". ".join([_description(brief, sections), *_metadata(brief, instruments)]))
         if len(text.split()) <= MAX_PROMPT_WORDS:
             return text
         # Over budget: shorten the structure first (the model hears little of it), then the palette.

@@ -55,6 +55,7 @@ class State(BaseModel):
     phase: Phase = "new"
     user_paths: list[str] = Field(default_factory=list)  # set from the user's own words
     filled_paths: list[str] = Field(default_factory=list)  # filled from a genre profile
+    inferred_paths: list[str] = Field(default_factory=list)  # inferred from references or the LLM's choice
     questions_asked: int = 0
     pending: Optional[str] = None  # the control the last question asked about
     pending_options: list[str] = Field(default_factory=list)

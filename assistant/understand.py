@@ -1,18 +1,19 @@
-"""What the LLM adds to the deterministic reading, and the grounding that keeps it honest.
+"""What the LLM adds to the deterministic reading: it chooses among our candidates, never invents.
 
-The embedded 135M model hallucinates and puts values in the wrong slot, so it never fills a slot
-directly: it describes the music in free words, and only what the vocabularies recognise in that
-description may fill a slot that the rules and the user left empty. Turn classification is JSON
-constrained by a pydantic schema, validated again, and accepted only with the user's words behind it.
+The embedded 135M model hallucinates, so it never writes values we then hope to ground. It picks:
+a mood from the moods the assistant can act on, when the rules and the reference layer left the
+style open; and a turn kind for messages nothing else could place. Every pick goes through a grammar
+built from the candidates (llama-cpp's JSON-schema constraint) and is validated again; what it
+chooses is marked as inferred, never as said. Off-topic wording it writes is checked before use.
 """
 from __future__ import annotations
 
-import difflib
 import logging
 import re
+from functools import lru_cache
 from typing import Literal, Optional
 
-from pydantic import BaseModel
+from pydantic import BaseModel, create_model
 
 from assistant.extract import Extraction, extract
 from assistant.llm import LanguageModel, LLMError
@@ -22,31 +23,47 @@ from assistant.vocab import vocabulary
 
 log = logging.getLogger(__name__)
 
-MAX_PROPOSED = {"moods": 2, "instruments": 3, "production": 2}
-PROPOSABLE_FAMILIES_EXCLUDED = {"textures"}  # "audiences" is no instrument the user asked for
 PLACED_INTENTS = {"new_song", "surprise", "more_variations", "like", "help", "show_brief", "generate",
                   "greeting", "thanks", "request"}
 ANSWER_MAX_WORDS = 40
 QUESTION = re.compile(r"\?\s*$|^(?:what|how|why|who|where|when|which|is|are|do|does|can|could)\b")
-SLOT_LABELS = {"genres": "genre", "moods": "mood", "instruments": "instruments", "production": "production"}
+# What a free-text reply must never do: echo our prompt, console a loss nobody mentioned, promise
+# something the code doesn't do.
+UNSAFE_ANSWER = re.compile(
+    r"system prompt|instruction|http|<|```|you are musicbrief|sorry for your loss|condolence|passed away|"
+    r"rest in peace|\bi'?ll\b|\bi will\b|\bi can (?:generate|create|make|play|send)|random number|download link")
 
 
 class TurnKind(BaseModel):
     kind: Literal["edit", "new_song", "question", "other"]
 
 
+@lru_cache(maxsize=1)
+def mood_choice_schema() -> type[BaseModel]:
+    """{"mood": one of the moods with styles in mood_styles.yaml}: the grammar is the candidate list."""
+    moods = tuple(sorted(vocabulary().mood_styles))
+    return create_model("MoodChoice", mood=(Literal[moods], ...))
+
+
 def unexplained_words(text: str) -> list[str]:
-    """Words the vocabularies did not place and that are not filler: what the LLM may explain."""
+    """Words the vocabularies and references did not place and that are not filler."""
+    from assistant.references import reference_index
+
     vocab = vocabulary()
     covered = list(text)
-    for m in vocab.find_all(text):
-        covered[m.start:m.end] = " " * (m.end - m.start)
+    spans = [(m.start, m.end) for m in vocab.find_all(text)] + [(m.start, m.end) for m in reference_index().find(text)]
+    for start, end in spans:
+        covered[start:end] = " " * (end - start)
     vague = set(vocab.filler["vague"])
     return [w for w in re.findall(r"[a-z][a-z']+", "".join(covered)) if w not in vague]
 
 
+def style_open(state: State, ex: Extraction) -> bool:
+    return not (ex.genres or ex.weak_genres or ex.moods or state.brief.style.genre or state.brief.style.mood)
+
+
 class Understanding:
-    """LLM helper: grounded proposals, classification of unplaced turns, and off-topic wording."""
+    """LLM helper: a grammar-bound mood choice, turn classification, and checked off-topic wording."""
 
     def __init__(self, llm: LanguageModel):
         self.llm = llm
@@ -57,17 +74,26 @@ class Understanding:
             return ex, intents  # nothing the rules missed: no model call, no risk
         if QUESTION.search(text) and "request" not in intents:
             return ex, intents | self.classify(state, text)  # a question is not a song description
-        messages = [{"role": "system", "content": prompt_file("understand")},
-                    {"role": "user", "content": text}]
-        try:  # free words, not JSON: constrained JSON makes the 135M model echo the request
-            description = self.llm.chat(messages, max_tokens=48)
-        except LLMError as err:
-            log.debug("LLM proposal skipped: %s", err)
-            return ex, intents
-        ex = ground(ex, extract(description), state, text, words, indirect=not ex.names_music())
+        asked_for_music = "request" in intents or state.phase == "collecting"
+        if style_open(state, ex) and state.phase != "generated" and asked_for_music:
+            mood = self.choose_mood(text)
+            if mood:
+                ex = ex.model_copy(update={"moods": [mood], "inferred": [*ex.inferred, "moods"]})
         if not ex.names_music() and not intents & PLACED_INTENTS:
             intents = intents | self.classify(state, text)
         return ex, intents
+
+    def choose_mood(self, text: str) -> Optional[str]:
+        """One mood from our list, for a request whose style nothing else could read."""
+        schema = mood_choice_schema()
+        moods = ", ".join(sorted(vocabulary().mood_styles))
+        messages = [{"role": "system", "content": prompt_file("choose_mood", moods=moods)},
+                    {"role": "user", "content": text[:300]}]
+        try:
+            return self.llm.complete_json(messages, schema, max_tokens=16).mood
+        except LLMError as err:
+            log.debug("LLM mood choice skipped: %s", err)
+            return None
 
     def classify(self, state: State, text: str) -> set[str]:
         """An intent for a turn the rules could not place, accepted only with the user's words behind it."""
@@ -88,85 +114,37 @@ class Understanding:
 
     def answer(self, state: State, text: str) -> Optional[str]:
         """A friendly off-topic reply in the LLM's words, or None to use the template."""
-        messages = [{"role": "system", "content": prompt_file("answer")}, {"role": "user", "content": text[:500]}]
+        system = prompt_file("answer")
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": text[:500]}]
         try:
             wording = self.llm.chat(messages, max_tokens=48)
         except LLMError as err:
             log.debug("LLM answer skipped: %s", err)
             return None
-        return wording if acceptable_answer(wording, state) else None
+        return wording if acceptable_answer(wording, state, system) else None
 
 
-def acceptable_answer(wording: str, state: State) -> bool:
-    """Short, on-topic, and naming no musical value the brief doesn't hold."""
+def echoes(wording: str, source: str, span: int = 5) -> bool:
+    """True when the wording repeats `span` consecutive words of our own prompt."""
+    ours = source.lower().split()
+    grams = {" ".join(ours[i:i + span]) for i in range(len(ours) - span + 1)}
+    theirs = wording.lower().split()
+    return any(" ".join(theirs[i:i + span]) in grams for i in range(len(theirs) - span + 1))
+
+
+def acceptable_answer(wording: str, state: State, system: str = "") -> bool:
+    """Short, on-topic, no echo of our prompt, no condolences or promises, and naming no musical
+    value the brief doesn't hold."""
     words = wording.split()
     if not 3 <= len(words) <= ANSWER_MAX_WORDS or "\n\n" in wording:
         return False
     lowered = wording.lower()
     if not re.search(r"\b(music|song|track|sound|tune)", lowered):
         return False
-    if re.search(r"system prompt|instruction|http|<|```", lowered):
+    if UNSAFE_ANSWER.search(lowered) or (system and echoes(wording, system)):
         return False
     said = extract(wording)
     brief = state.brief
     held = {brief.style.genre, *brief.style.mood, *brief.palette.instruments}
     named = set(said.genres + said.moods + said.instruments)
-    return named <= held
-
-
-def supported_by_words(value: str, words: list[str]) -> bool:
-    """A value the user typed, give or take a typo: 'tecno' supports techno, 'pianno' piano."""
-    parts = [p for p in value.split() if len(p) >= 3]
-    return bool(parts) and all(
-        any(difflib.SequenceMatcher(None, part, w).ratio() >= 0.8 for w in words) for part in parts)
-
-
-def ground(ex: Extraction, proposed: Extraction, state: State, text: str, words: list[str],
-           indirect: bool) -> Extraction:
-    """Accept proposed values only for slots that both the rules and the brief left empty, and only
-    when the user's own words back them: a near spelling of words the rules could not read, or, for a
-    request the rules found nothing musical in ("music for a rainy sunday"), a mood the assistant can
-    act on (one with styles in mood_styles.yaml). Measured on tests/data/understanding.yaml, unbacked
-    genres and other unbacked moods from the 135M model were wrong too often, so they are not taken.
-    `words` are the message's unexplained words, computed once by the caller."""
-    brief = state.brief
-    update: dict[str, object] = {}
-    accepted: list[str] = []
-
-    def backed(values: list[str], allow_unbacked: bool) -> list[str]:
-        kept = [v for v in values if supported_by_words(v, words) or allow_unbacked]
-        for v in values:
-            if v not in kept:
-                log.debug("LLM proposal %r rejected: nothing in %r supports it", v, text)
-        return kept
-
-    def take(slot: str, values: list[str], empty: bool) -> None:
-        if not values:
-            return
-        if empty:
-            kept = values[: MAX_PROPOSED.get(slot, 1)]
-            update[slot] = kept
-            accepted.append(f"{SLOT_LABELS[slot]} {', '.join(kept)}")
-        else:
-            log.debug("LLM proposal for %s rejected (slot already set): %s", slot, values)
-
-    vocab = vocabulary()
-    genres = backed([g for g in proposed.genres + proposed.weak_genres if vocab.genre(g)], False)
-    take("genres", genres[:1], not (ex.genres or ex.weak_genres or brief.style.genre))
-    # An unbacked mood must also be one the assistant can act on: one with styles in mood_styles.yaml.
-    actionable = [m for m in proposed.moods if vocab.canonical("mood", m) in vocab.mood_styles]
-    moods = backed(proposed.moods, False) or backed(actionable, indirect)
-    take("moods", moods, not (ex.moods or brief.style.mood))
-    instruments = [i for i in proposed.instruments
-                   if vocab.instrument_family.get(vocab.canonical("instrument", i) or "") not in PROPOSABLE_FAMILIES_EXCLUDED
-                   and vocab.canonical("instrument", i) not in ex.exclude + brief.exclude]
-    take("instruments", backed(instruments, False), not (ex.instruments or brief.palette.instruments))
-    take("production", backed(proposed.production, False), not (ex.production or brief.palette.production))
-    tempo_free = not (ex.tempo_word or ex.bpm or ex.tempo_factor or brief.tempo.bpm or brief.tempo.feel)
-    if proposed.tempo_word and tempo_free and supported_by_words(proposed.tempo_surface or "", words):
-        update.update(tempo_word=proposed.tempo_word, tempo_surface=proposed.tempo_surface)
-        accepted.append(f"tempo {proposed.tempo_surface}")
-    if not accepted:
-        return ex
-    note = f"From '{text[:60]}' I took: {'; '.join(accepted)}."
-    return ex.model_copy(update={**update, "notices": [*ex.notices, note]})
+    return named <= held and not said.references

@@ -16,11 +16,14 @@ from assistant.limits import MAX_LISTED_ITEMS
 from assistant.vocab import vocabulary
 
 ONLY_EXCLUDES = ("drums", "bass", "vocals", "other instruments")
+INFERRED_PATHS = {"genres": "style.genre", "moods": "style.mood", "instruments": "palette.instruments",
+                  "production": "palette.production", "bpm": "tempo.bpm", "tempo_word": "tempo.bpm"}
 
 
 class Update(BaseModel):
     brief: MusicBrief
     user_paths: list[str] = Field(default_factory=list)  # paths the user's words set this turn
+    inferred_paths: list[str] = Field(default_factory=list)  # paths set by inference (references, LLM)
     notices: list[str] = Field(default_factory=list)
 
 
@@ -151,8 +154,10 @@ def apply_extraction(brief: MusicBrief, ex: Extraction) -> Update:
     if ex.seed is not None:
         b = _set(b, "seed", ex.seed, notices)
 
-    user_paths = [p for p in LEAF_PATHS if get_path(brief, p) != get_path(b, p)]
-    return Update(brief=b, user_paths=user_paths, notices=notices)
+    changed = [p for p in LEAF_PATHS if get_path(brief, p) != get_path(b, p)]
+    inferred = {INFERRED_PATHS[f] for f in ex.inferred if f in INFERRED_PATHS}
+    return Update(brief=b, user_paths=[p for p in changed if p not in inferred],
+                  inferred_paths=[p for p in changed if p in inferred], notices=notices)
 
 
 def _apply_tempo(b: MusicBrief, ex: Extraction, notices: list[str]) -> MusicBrief:

@@ -2,10 +2,15 @@
 
     python bench/understanding.py --llm off --llm embedded
 
-Each request in tests/data/understanding.yaml is read once (extraction, plus the LLM's grounded
-proposals when it is on) into an empty brief, before any default is filled in, and the values
-are compared with the labels. Printed in one run: precision and recall per setting and per kind
-of request (direct, indirect, slang, misspelt), and the median and 95th-percentile time per turn.
+Each request in tests/data/understanding.yaml and tests/data/understanding_references.yaml is read
+once (the dialogue's first turn, the LLM's choices included when it is on) into an empty brief,
+before any default is filled in, and the values are compared with the labels. Printed in one run,
+per setting and per kind of request:
+- placed: the share that left the first turn with a fitting genre or mood and no refusal
+- precision and recall of the slots (for the reference kinds, the labelled slots: genre, mood, bpm)
+- leaked: prompts that carry an artist or franchise name (the request is then generated with
+  "just go", and the prompt sent to MusicGen is checked)
+- the median and 95th-percentile time per turn
 """
 from __future__ import annotations
 
@@ -22,11 +27,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from assistant.brief import MusicBrief  # noqa: E402
 from assistant.config import load_config  # noqa: E402
 from assistant.dialogue import step  # noqa: E402
+from assistant.references import names_in, phrase_key  # noqa: E402
 from assistant.services import build_understanding  # noqa: E402
 from assistant.state import State  # noqa: E402
 from assistant.vocab import vocabulary  # noqa: E402
 
-DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "understanding.yaml"
+DATA_DIR = Path(__file__).resolve().parent.parent / "tests" / "data"
+DATA_FILES = ("understanding.yaml", "understanding_references.yaml")
+REFERENCE_KINDS = ("occasion", "scene", "media", "era", "artist", "slang2")
+STYLE_SLOTS = ("genre", "mood", "bpm")
 SINGLE = ("genre", "bpm", "tempo", "feel", "brightness", "width", "space", "mood")
 LISTS = ("instruments", "production", "exclude")
 
@@ -51,10 +60,12 @@ def predicted(brief: MusicBrief) -> dict[str, list]:
     }
 
 
-def score(pred: dict[str, list], gold: dict[str, list]) -> tuple[int, int, int, int]:
-    """(true positives, predicted units, matched gold units, gold units)."""
+def score(pred: dict[str, list], gold: dict[str, list], slots: tuple[str, ...] = ()) -> tuple[int, int, int, int]:
+    """(true positives, predicted units, matched gold units, gold units), over `slots` when given."""
     tp = n_pred = matched = n_gold = 0
     for slot, values in pred.items():
+        if slots and slot not in slots:
+            continue
         want = gold.get(slot)
         if slot == "bpm" and want is None and "tempo" in gold:
             continue  # a bpm derived from "slow" is judged by the tempo label, not twice
@@ -73,17 +84,37 @@ def score(pred: dict[str, list], gold: dict[str, list]) -> tuple[int, int, int, 
     return tp, n_pred, matched, n_gold
 
 
+def placed(pred: dict[str, list], gold: dict[str, list], refused: bool) -> bool:
+    """A fitting genre or mood, and no refusal."""
+    fits = set(pred["genre"]) & set(gold.get("genre", [])) or set(pred["mood"]) & set(gold.get("mood", []))
+    return bool(fits) and not refused
+
+
+def leaked(state: State, item: dict, understand: object) -> bool:
+    """Generate the request ("just go") and look for names in the prompt sent to MusicGen."""
+    if state.phase != "generated":
+        state, _ = step(state, "just go", understand=understand)
+    prompt = state.last_round.prompt if state.last_round else ""
+    key = f" {phrase_key(prompt)} "
+    return bool(names_in(prompt)) or any(f" {phrase_key(n)} " in key for n in item.get("names", []))
+
+
 def evaluate(items: list[dict], llm: str) -> dict:
     understand = build_understanding(llm, load_config(llm=llm))
     totals: dict[str, list[int]] = {}
-    times = []
+    times: dict[str, list[float]] = {}
     for item in items:
         start = time.perf_counter()
-        state, _ = step(State(), item["text"], understand=understand)
-        times.append(time.perf_counter() - start)
-        counts = score(predicted(_before_fill(state, state.brief)), item["gold"])
+        state, reply = step(State(), item["text"], understand=understand)
+        elapsed = time.perf_counter() - start
+        pred = predicted(_before_fill(state, state.brief))
+        slots = STYLE_SLOTS if item["kind"] in REFERENCE_KINDS else ()
+        refused = reply.action == "answer" and not state.brief.style.genre and not state.brief.style.mood
+        counts = (*score(pred, item["gold"], slots), placed(pred, item["gold"], refused), 1,
+                  leaked(state, item, understand))
         for key in ("all", item["kind"]):
-            totals[key] = [a + b for a, b in zip(totals.get(key, [0, 0, 0, 0]), counts)]
+            totals[key] = [a + b for a, b in zip(totals.get(key, [0] * 7), counts)]
+            times.setdefault(key, []).append(elapsed)
     return {"totals": totals, "times": times}
 
 
@@ -104,19 +135,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--llm", action="append", help="off | embedded | PATH (repeatable)")
     args = parser.parse_args()
-    items = yaml.safe_load(DATA.read_text())
-    kinds = ["all", "direct", "indirect", "slang", "misspelt"]
+    items = [i for name in DATA_FILES for i in yaml.safe_load((DATA_DIR / name).read_text())]
+    kinds = ["all", "direct", "indirect", "slang", "misspelt", *REFERENCE_KINDS]
     counts = ", ".join(f"{k}: {sum(i['kind'] == k for i in items)}" for k in kinds[1:])
     print(f"{len(items)} labelled requests ({counts})")
-    print(f"{'llm':<10} {'kind':<9} {'precision':>9} {'recall':>7}   {'median s/turn':>13} {'p95 s/turn':>10}")
+    print(f"{'llm':<10} {'kind':<9} {'placed':>7} {'precision':>9} {'recall':>7} {'leaked':>6}   "
+          f"{'median s/turn':>13} {'p95 s/turn':>10}")
     for llm in args.llm or ["off", "embedded"]:
         result = evaluate(items, llm)
-        times = sorted(result["times"])
-        p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
         for kind in kinds:
-            tp, n_pred, matched, n_gold = result["totals"].get(kind, [0, 0, 0, 0])
-            timing = f"{statistics.median(times):>13.3f} {p95:>10.3f}" if kind == "all" else ""
-            print(f"{llm:<10} {kind:<9} {tp / max(n_pred, 1):>9.1%} {matched / max(n_gold, 1):>7.1%}   {timing}")
+            tp, n_pred, matched, n_gold, n_placed, n, n_leaked = result["totals"].get(kind, [0] * 7)
+            times = sorted(result["times"].get(kind, [0.0]))
+            p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+            print(f"{llm:<10} {kind:<9} {n_placed / max(n, 1):>7.1%} {tp / max(n_pred, 1):>9.1%} "
+                  f"{matched / max(n_gold, 1):>7.1%} {n_leaked:>6}   {statistics.median(times):>13.3f} {p95:>10.3f}")
 
 
 if __name__ == "__main__":

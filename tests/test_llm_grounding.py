@@ -19,42 +19,52 @@ def run(llm: ScriptedLLM, *messages: str) -> tuple[State, list]:
     return state, replies
 
 
-def test_indirect_request_gets_grounded_moods_only() -> None:
-    llm = ScriptedLLM().enqueue("Mellow jazz with soft piano and brushed drums, slow and calm.")
-    state, [reply] = run(llm, "music for a rainy sunday afternoon")
-    assert state.brief.style.mood == ["mellow", "calm"]
-    # Unbacked genres and instruments were wrong more often than right on the labelled set.
-    assert state.brief.style.genre is None and state.brief.palette.instruments == []
-    assert "I took" in reply.text and reply.asks_about == ["style"]
+UNPLACED = "a song about my old dog"  # no vocabulary word, no reference: only the LLM can place it
 
 
-def test_misspelt_words_are_backed_and_accepted() -> None:
-    llm = ScriptedLLM().enqueue("Jazz with a saxophone and a piano.")
-    state, _ = run(llm, "jaz with saxaphone")
-    assert state.brief.style.genre == "jazz"
-    assert state.brief.palette.instruments == ["saxophone"]  # "piano" has no word behind it
-
-
-def test_hallucinated_values_outside_the_vocabulary_are_dropped() -> None:
-    llm = ScriptedLLM().enqueue("Song of the Stars with Baptismal Refreshing and NBA sounds.")
-    state, [reply] = run(llm, "music for a rainy sunday afternoon")
-    assert state.brief.style.genre is None and state.brief.palette.instruments == []
+def test_an_unplaced_request_gets_a_mood_chosen_from_our_list_and_shown_as_inferred() -> None:
+    llm = ScriptedLLM().enqueue('{"mood": "nostalgic"}')
+    state, [reply] = run(llm, UNPLACED)
+    assert state.brief.style.mood == ["nostalgic"] and state.brief.style.genre is None
+    assert "style.mood" in state.inferred_paths and "style.mood" not in state.user_paths
     assert reply.action == "ask" and reply.asks_about == ["style"]
+    assert "synthwave" in reply.options  # the options fit the chosen mood (mood_styles.yaml)
+    assert "nostalgic" in llm.history[0][0]["content"]  # the candidates are in the prompt
+
+
+def test_a_choice_outside_the_candidates_is_refused() -> None:
+    llm = ScriptedLLM().enqueue('{"mood": "Song of the Stars"}', '{"mood": "happy sad"}')
+    state, [reply] = run(llm, UNPLACED)
+    assert state.brief.style.mood == [] and reply.action == "ask" and reply.asks_about == ["style"]
+
+
+def test_misspellings_are_read_without_the_model() -> None:
+    state, _ = run(ScriptedLLM(), "tecnho with saxaphone")
+    assert state.brief.style.genre == "techno" and state.brief.palette.instruments == ["saxophone"]
 
 
 def test_llm_never_overwrites_what_the_user_said() -> None:
-    # The model answers techno and fast; the user said house at 120.
-    llm = ScriptedLLM().enqueue("Fast techno with acid bass.")
-    state, _ = run(llm, "house at 120 bpm for a sunset rooftop")
+    llm = ScriptedLLM().enqueue('{"mood": "sad"}')
+    state, _ = run(llm, "house at 120 bpm about my old dog")
     assert state.brief.style.genre == "house" and state.brief.tempo.bpm == 120
+    assert "style.mood" not in state.inferred_paths
+    assert llm.history == []  # the style was known: nothing to choose
 
 
-def test_values_in_the_wrong_slot_cannot_land_there() -> None:
-    # The model puts a genre where a mix value belongs: slots come from our vocabulary, not the model.
-    llm = ScriptedLLM().enqueue('{"mix": "techno", "structure": ["Song of the Stars"]}')
-    state, _ = run(llm, "tecnho for a warehouse at dawn")
-    assert state.brief.structure.sections == [] and state.brief.mix.brightness is None
-    assert state.brief.style.genre == "techno"  # backed by "tecnho", into the empty genre slot
+def test_references_place_requests_before_the_model_is_asked() -> None:
+    llm = ScriptedLLM()
+    state, _ = run(llm, "tecnho for a warehouse rave at dawn")
+    assert state.brief.style.genre == "techno" and llm.history == []
+
+
+@pytest.mark.parametrize("message", ["keep 2", "keep 1", "use seed 42", "new song", "more variations", "120",
+                                     "i like the second one"])
+def test_commands_and_values_never_reach_the_model(message: str) -> None:
+    llm = ScriptedLLM()
+    _, [reply] = run(llm, message)
+    assert llm.history == []
+    assert "loss" not in reply.text and "I took" not in reply.text
+    assert "I didn't find anything about the music" not in reply.text
 
 
 @pytest.mark.parametrize("failure", [LLMError("timed out"), LLMError("the model failed"), RuntimeError("boom")])
@@ -62,39 +72,50 @@ def test_exceptions_and_timeouts_fall_back_to_the_rules(failure: Exception) -> N
     llm = ScriptedLLM().enqueue(failure)
     if not isinstance(failure, LLMError):
         with pytest.raises(RuntimeError):  # unexpected errors surface in tests, LLMError never does
-            run(llm, "music for a rainy sunday afternoon")
+            run(llm, UNPLACED)
         return
-    state, [reply] = run(llm, "music for a rainy sunday afternoon")
+    state, [reply] = run(llm, UNPLACED)
     assert reply.action == "ask" and reply.asks_about == ["style"]
 
 
+@pytest.mark.parametrize("wording", [
+    "I'm sorry for your loss. Let's make a song together.",
+    "I'll use a random number to pick your song.",
+    "You are MusicBrief, a friendly assistant that helps people describe music.",
+])
+def test_unsafe_free_text_answers_are_replaced_by_the_template(wording: str) -> None:
+    llm = ScriptedLLM().enqueue('{"kind": "other"}', wording)
+    _, [reply] = run(llm, "blorp zint quaxle")
+    assert reply.text.startswith("I'm here to shape music")
+
+
 def test_invalid_json_from_the_classifier_is_ignored() -> None:
-    llm = ScriptedLLM().enqueue("nothing musical here", "{not json")
+    llm = ScriptedLLM().enqueue("{not json")
     state, [reply] = run(llm, "what is the meaning of the blue parrot?")
     assert reply.action == "answer"
 
 
 def test_an_over_long_or_off_brief_answer_is_replaced_by_the_template() -> None:
     long_answer = "music " * 80
-    llm = ScriptedLLM().enqueue("no idea", '{"kind": "other"}', long_answer)
+    llm = ScriptedLLM().enqueue('{"kind": "other"}', long_answer)
     _, [reply] = run(llm, "blorp zint quaxle")
     assert reply.text.startswith("I'm here to shape music")
 
 
 def test_an_answer_naming_values_outside_the_brief_is_rejected() -> None:
-    llm = ScriptedLLM().enqueue("no idea", '{"kind": "other"}', "Let's make some techno music with 808s!")
+    llm = ScriptedLLM().enqueue('{"kind": "other"}', "Let's make some techno music with 808s!")
     _, [reply] = run(llm, "blorp zint quaxle")
     assert "techno" not in reply.text
 
 
 def test_a_good_answer_is_used() -> None:
-    llm = ScriptedLLM().enqueue("no idea", '{"kind": "other"}', "Sure! Tell me about the song you want to hear.")
+    llm = ScriptedLLM().enqueue('{"kind": "other"}', "Sure! Tell me about the song you want to hear.")
     _, [reply] = run(llm, "blorp zint quaxle")
     assert reply.text == "Sure! Tell me about the song you want to hear."
 
 
 def test_classification_needs_the_users_words() -> None:
-    llm = ScriptedLLM().enqueue("", '{"kind": "new_song"}')  # no "new/another/different" in the message
+    llm = ScriptedLLM().enqueue('{"kind": "new_song"}')  # no "new/another/different" in the message
     state = State(phase="generated")
     state, reply = step(state, "hmm whatever blorp", understand=Understanding(llm))
     assert reply.action == "answer" and state.phase == "generated"
@@ -109,7 +130,7 @@ def test_vague_requests_do_not_call_the_model() -> None:
 
 def test_every_prompt_file_renders_strictly() -> None:
     for path in PROMPTS_DIR.glob("*.md"):
-        assert prompt_file(path.stem, has_music=True)
+        assert prompt_file(path.stem, has_music=True, moods="calm, sad")
     with pytest.raises(Exception):
         prompt_file("classify")  # has_music missing: a missing variable fails loudly
 

@@ -32,6 +32,6 @@ def test_every_vocabulary_entry_is_text() -> None:
 
 def test_reply_templates_render() -> None:
     variables = dict(genre="house", moods="sad", notice="n", takes=2, duration="10", prompt="p",
-                     filled="f", changes="c", seeds="1", number=1, seed=1, what="w", pending="", limit=2000)
+                     filled="f", changes="c", seeds="1", number=1, seed=1, what="w", pending="", limit=2000, sound="s")
     for name in reply_names():
         assert reply(name, **variables)

@@ -64,12 +64,14 @@ def brief_markdown(session: Session | None) -> str:
             leaf = path.split(".")[-1]
             if path in state.user_paths:
                 cells.append(f"{leaf}: **{text}**")
+            elif path in state.inferred_paths:
+                cells.append(f"{leaf}: *{text}* (inferred)")
             elif path in state.filled_paths:
                 cells.append(f"{leaf}: *{text}* (default)")
             else:
                 cells.append(f"{leaf}: {text} (setting)")
         rows.append(f"| {control} | {'<br>'.join(cells) or '-'} |")
-    return "\n".join(rows) + "\n\n**bold** = you said it · *italic* = filled from the genre profile"
+    return "\n".join(rows) + "\n\n**bold** = you said it · *italic* = inferred from what you named, or filled from the genre profile"
 
 
 def round_takes(session: Session | None, back: int) -> list[tuple[str | None, str]]:
