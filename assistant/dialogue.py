@@ -13,6 +13,7 @@ from assistant.brief import (LEAF_PATHS, MusicBrief, describe_change, describe_v
                              with_value)
 from assistant.extract import Extraction, extract, normalise
 from assistant.spelling import correct
+from assistant.answers import answer, looks_like_request, mentions_music, pure_question, split_question, then_ask
 from assistant.fill import fill_gaps
 from assistant.guard import text_kind
 from assistant.inference import described_artists, from_references
@@ -43,6 +44,8 @@ def step(state: State, message: str, understand: Optional[object] = None) -> tup
 
 def _step(state: State, message: str, understand: Optional[object]) -> tuple[State, Reply]:
     state.turn += 1
+    if state.pending == "new_or_edit":
+        return _new_or_edit(state, message, understand)
     text = normalise(message)
     if not text.strip(" .,!?;:-_*~"):
         return state, _answer(state, reply("junk" if message.strip() and text_kind(message) == "junk" else "empty"))
@@ -54,6 +57,11 @@ def _step(state: State, message: str, understand: Optional[object]) -> tuple[Sta
     kind = text_kind(text)
     if kind != "text" and not ex.names_music():
         return state, _answer(state, reply(kind))
+    asked = split_question(text) if not intents & {"help", "show_brief"} else None
+    if asked is not None:
+        answered = _question(state, asked, ex, intents, understand)
+        if answered is not None:
+            return answered
     ex = from_references(ex)
     if understand is not None and not _is_command(text, ex, intents):
         ex, intents = understand.enrich(state, text, ex, intents)
@@ -79,8 +87,10 @@ def _step(state: State, message: str, understand: Optional[object]) -> tuple[Sta
                          lead=reply("more_variations"))
     if "surprise" in intents:
         return _update_and_generate(state, ex, force=True)
-    if ex.names_music() or ex.seed is not None:
-        return _update_and_generate(state, ex, force=False)
+    if generated and _describes_new_piece(state, ex, text):
+        return _ask_new_or_edit(state, message)
+    if ex.names_music() or ex.seed is not None:  # "trap beat, go": the user asked for a take now
+        return _update_and_generate(state, ex, force="generate" in intents and state.phase != "generated")
     if "help" in intents:
         return state, _answer(state, reply("help"))
     if "show_brief" in intents:
@@ -93,6 +103,10 @@ def _step(state: State, message: str, understand: Optional[object]) -> tuple[Sta
         return state, _answer(state, reply("greeting"))
     if "thanks" in intents:
         return state, _answer(state, reply("thanks"))
+    return _off_topic(state, text, understand)
+
+
+def _off_topic(state: State, text: str, understand: Optional[object]) -> tuple[State, Reply]:
     pending = reply(f"ask_{state.pending}", **_ask_vars(state)) if state.pending else ""
     wording = understand.answer(state, text) if understand is not None else None
     return state, _answer(state, wording or reply("off_topic", pending=pending))
@@ -107,6 +121,65 @@ def _is_command(text: str, ex: Extraction, intents: set[str]) -> bool:
     the LLM: a 135M model turns "keep 1" into condolences."""
     return bool(intents & COMMAND_INTENTS) or ex.seed is not None or ex.take_count is not None \
         or numbers.find_take_ref(text) is not None or bool(re.fullmatch(r"[\d\s.,:%x-]+(?:bpm|s|sec|seconds)?", text))
+
+
+EDIT_CUE = re.compile(r"(?<![\w])(?:make it|make this|change|switch|turn it|turn this|more|less|add|remove|instead|"
+                      r"but|same|keep|swap|replace|use|try|now|again|version|it|this)(?![\w])|\w{3,}er(?![\w])")
+NEW_OPTION, EDIT_OPTION = "New song", "Change this one"
+
+
+def _describes_new_piece(state: State, ex: Extraction, text: str) -> bool:
+    """A new genre with no edit word ("a jazz trio with piano"): maybe a new song, maybe an edit."""
+    current = state.brief.style.genre
+    return bool(ex.genres) and current is not None and ex.genres[0] not in current and not EDIT_CUE.search(text)
+
+
+def _ask_new_or_edit(state: State, message: str) -> tuple[State, Reply]:
+    state.pending, state.pending_options, state.pending_message = "new_or_edit", [NEW_OPTION, EDIT_OPTION], message
+    return state, Reply(text=reply("new_or_edit"), action="ask", asks_about=["new_or_edit"],
+                        options=state.pending_options)
+
+
+def _new_or_edit(state: State, message: str, understand: Optional[object]) -> tuple[State, Reply]:
+    """The answer to "new song or change this one?": the earlier message, as one or the other."""
+    earlier, answer = state.pending_message or "", normalise(message)
+    state.pending, state.pending_options, state.pending_message = None, [], None
+    if re.search(r"(?<![\w])new(?![\w])", answer):
+        fresh = new_song_state(state.settings, song=state.song + 1)
+        fresh.turn = state.turn
+        return _step(fresh, earlier, understand)
+    if re.search(r"(?<![\w])(?:change|this one|edit|current|same)(?![\w])", answer):
+        ex = from_references(extract(correct(normalise(earlier))))
+        return _update_and_generate(state, ex, force=False)
+    return _step(state, message, understand)
+
+
+REFERS_BACK = re.compile(r"(?<![\w])(?:that|it|there|this|so)(?![\w])")
+COMMANDS_IN_QUESTION_FORM = {"new_song", "surprise", "more_variations", "generate", "like"}
+
+
+def _question(state: State, asked: tuple[str, str], ex: Extraction, intents: set[str],
+              understand: Optional[object]) -> Optional[tuple[State, Reply]]:
+    """Answer a question without touching the brief; a mixed message also applies its request part.
+    None when the message is a request or command in question form, or off-topic."""
+    question, rest = asked
+    found = answer(state, question)
+    if found is None:
+        commands = intents & COMMANDS_IN_QUESTION_FORM - (set() if state.phase == "generated" else {"like"})
+        if (ex.names_music() and not pure_question(question)) or looks_like_request(question) or commands:
+            return None
+        if not mentions_music(question):
+            return _off_topic(state, question, understand)
+        return state, _answer(state, then_ask(reply("dont_know"), state))
+    if rest:
+        rest_ex = extract(correct(rest))
+        if found.suggestion and REFERS_BACK.search(rest) and not rest_ex.names_music():
+            state, out = _update_and_generate(state, Extraction(bpm=found.suggestion["bpm"]), force=False)
+        else:
+            state, out = _step(state, rest, understand)
+        return state, out.model_copy(update={"text": f"{found.text} {out.text}"})
+    out = _answer(state, then_ask(found.text, state))
+    return state, out if state.pending else out.model_copy(update={"options": found.options})
 
 
 def _is_bare_take_ref(text: str) -> bool:
@@ -150,6 +223,8 @@ def _update_and_generate(state: State, ex: Extraction, force: bool) -> tuple[Sta
     genre_changed = update.brief.style.genre != before.style.genre and before.style.genre is not None
     state.brief = update.brief
     _record_user_paths(state, update.user_paths, update.inferred_paths)
+    if update.inferred_paths:
+        state.inferred_from = [r.key for r in ex.references] or ["your request"]
     if genre_changed:  # defaults of the old genre give way to the new genre's defaults
         state.brief = _cleared(state.brief, state.filled_paths)
         state.filled_paths = []

@@ -12,6 +12,7 @@ from typing import Optional
 from pydantic import BaseModel, Field
 
 from assistant import numbers
+from assistant.phrasing import colours_an_instrument, describes_an_instrument, genre_inside, genre_phrase, instrument_phrase
 from assistant.limits import MAX_MESSAGE_CHARS
 from assistant.references import Reference, reference_index
 from assistant.vocab import Match, vocabulary
@@ -23,11 +24,9 @@ NEGATION_CUE = re.compile(
 )
 NEGATION_FILLER = re.compile(r"^(?:[\s,&/+]|\b(?:the|any|a|an|or|and|nor|more|of|its|it|those|these|all)\b)*$")
 ONLY_BEFORE = re.compile(r"(?<![\w])(?:only|just|solo|purely|nothing but)\s+(?:(?:a|an|the)\s+)?$")
-ONLY_AFTER = re.compile(r"^\s*(?:only|alone|solo)(?![\w])")
+ONLY_AFTER = re.compile(r"^\s*(?:only|alone)(?![\w])")  # "sax solo" is a solo, "solo sax" an arrangement
 ADD_CUE = re.compile(r"(?<![\w])(?:add|adding|plus|bring in|more|with|include|throw in|layer)(?![\w])")
 
-
-ROLE_BEFORE = re.compile(r"(?<![\w])(\w+)\s+(?:is |are )?(?:being )?(?:played |carried |sung )?(?:on|by|of|from)\s+(?:an? |the |some )?(?:\w+ )?$")
 
 
 class Extraction(BaseModel):
@@ -90,45 +89,12 @@ def _is_negated(text: str, match: Match, others: list[Match]) -> bool:
     return bool(NEGATION_FILLER.match(between))
 
 
-def _instrument_phrase(text: str, m: Match) -> str:
-    """The instrument with the words that colour it: 'soft female vocals', 'piano melody'."""
-    vocab = vocabulary()
-    head = text[: m.start]
-    mods: list[str] = []
-    if head.endswith(" ") and head.rstrip()[-1:].isalnum():
-        for word in reversed(head.split()[-2:]):
-            if word not in vocab.timbre_words:
-                break
-            mods.insert(0, word)
-    tail = text[m.end:].split()[:1]
-    role = tail[0].strip(",.;:!?") if tail else ""
-    if role not in vocab.role_words:  # "the melody is played on a flute" -> "flute melody"
-        before = ROLE_BEFORE.search(head)
-        role = before.group(1) if before and before.group(1) in vocab.role_words else role
-    words = [w for w in mods if w not in m.surface.split()] + m.surface.split()
-    if role in vocab.role_words and role not in words:
-        words.append(role)
-    while len(words) > 5 and mods:
-        words.remove(mods.pop(0))
-    return " ".join(words[-5:])
-
-
-def _colours_an_instrument(text: str, m: Match, matches: list[Match]) -> bool:
-    """A genre word right before an instrument ("orchestral percussion") describes the instrument."""
-    following = [o for o in matches if o.category == "instrument" and o.start > m.end]
-    if not following:
-        return False
-    nxt = min(following, key=lambda o: o.start)
-    return not text[m.end:nxt.start].strip() or re.fullmatch(r"\s*\w+\s*", text[m.end:nxt.start]) is not None \
-        and text[m.end:nxt.start].strip() in vocabulary().timbre_words
-
-
-def _genre_phrase(text: str, m: Match) -> str:
-    """The genre with a qualifier said right before it: 'traditional folk', 'latin pop'."""
-    before = text[: m.start].split()[-1:] if text[: m.start].endswith(" ") else []
-    if before and before[0] in vocabulary().genre_qualifiers and before[0] not in m.value.split():
-        return f"{before[0]} {m.value}"
-    return m.value
+def _one_side(tempo_words: list[str]) -> list[str]:
+    """"fast with a quick beat" is one tempo: only slow against uptempo or fast is a contradiction."""
+    sides = {"slow": -1, "mid-tempo": 0, "uptempo": 1, "fast": 1}
+    if len({sides[w] for w in tempo_words} - {0}) <= 1 and tempo_words:
+        return [max(tempo_words, key=lambda w: abs(sides[w]))]
+    return tempo_words
 
 
 def _single(values: list[str], slot: str, ex: Extraction) -> Optional[str]:
@@ -150,11 +116,12 @@ def extract(message: str) -> Extraction:
     longest_first = sorted(refs, key=lambda r: r.start - r.end)
     ex.references = list(dict.fromkeys(r.reference for r in longest_first))
     # A name hides the vocabulary words inside it: "daft punk" is no punk, "blink-182" no tempo.
-    names = [r for r in refs if r.reference.is_name]
+    # Names, and phrases of several words ("dinner party"), hide the vocabulary words inside them.
+    names = [r for r in refs if r.reference.is_name or " " in r.surface.strip()]
     matches = [m for m in vocab.find_all(text) if not any(r.start < m.end and m.start < r.end for r in names)]
 
     seed = numbers.find_seed(text)
-    blocked = ([seed[1]] if seed else []) + [(r.start, r.end) for r in names]
+    blocked = ([seed[1]] if seed else []) + [(r.start, r.end) for r in refs if r.reference.is_name]
     if seed:
         ex.seed = seed[0]
     decades = numbers.find_decades(text)
@@ -171,23 +138,29 @@ def extract(message: str) -> Extraction:
     mood_keys: list[str] = []
     production_keys: list[str] = []
     negatable = [m for m in matches if m.category in ("instrument", "production", "genre", "mood")]
+    colour_genres: list[str] = []
     for m in matches:
+        if describes_an_instrument(text, m, matches):
+            continue  # "bright piano", "solo piano", "horn stabs": words of the instrument, not controls
         if m.category in ("instrument", "production") and _is_negated(text, m, negatable):
             if m.value not in ex.exclude:
                 ex.exclude.append(m.value)
             continue
         if m.category == "genre":
-            if _colours_an_instrument(text, m, matches):
+            if colours_an_instrument(text, m, matches):
+                if m.value not in vocab.colour_only_genres:  # "jazz piano": also the style, if none is named
+                    colour_genres.append(m.value)
                 continue  # "electronic drums", "acoustic guitar": a sound's colour, not the style
             shared = spans_by_category[(m.start, m.end)] - {"genre"}
             target = ex.weak_genres if shared else ex.genres
             if m.value not in genre_keys:
                 genre_keys.append(m.value)
-                target.append(_genre_phrase(text, m))
+                target.append(genre_phrase(text, m))
         elif m.category == "instrument":
             if m.value not in instrument_keys:
                 instrument_keys.append(m.value)
-                ex.instruments.append(_instrument_phrase(text, m))
+                ex.instruments.append(instrument_phrase(text, m))
+                colour_genres += genre_inside(m)  # "flamenco guitar"
             if ONLY_BEFORE.search(text[: m.start]) or ONLY_AFTER.match(text[m.end:]):
                 ex.only = True
         elif m.category in ("mood", "production"):  # the user's own word, grounded by its canonical
@@ -208,6 +181,8 @@ def extract(message: str) -> Extraction:
         elif m.category.startswith("mix."):
             mix_values.setdefault(m.category.split(".", 1)[1], []).append(m.value)
 
+    if not (ex.genres or ex.weak_genres) and colour_genres:
+        ex.genres = colour_genres[:1]
     if re.search(r"(?<![\w])(?:instrumental|no singing|no voice|no vocals?)(?![\w])", text):
         ex.exclude.append("vocals") if "vocals" not in ex.exclude else None
     if re.search(r"(?<![\w])(?:no|without|without any) other instruments?(?![\w])", text):
@@ -218,7 +193,7 @@ def extract(message: str) -> Extraction:
     ex.instruments = [i for i in ex.instruments if vocab.canonical("instrument", i) not in ex.exclude]
     ex.adds = bool(ADD_CUE.search(text)) and bool(ex.instruments)
 
-    ex.tempo_word = _single(tempo_words, "tempo", ex)
+    ex.tempo_word = _single(_one_side(tempo_words), "tempo", ex)
     ex.tempo_surface = tempo_surface if ex.tempo_word else None
     for axis, values in mix_values.items():
         value = _single(values, f"mix.{axis}", ex)

@@ -3,6 +3,7 @@ from assistant.brief import BPM_MAX, BPM_MIN, DURATION_MAX_S, DURATION_MIN_S, MA
 
 MAX_MESSAGE_CHARS = 2000  # longer messages are cut, and the reply says so
 MAX_TAKES = 4  # takes per round
+MUSICGEN_WINDOW_S = 30.0  # one MusicGen generation; longer pieces continue section by section
 MAX_CONCURRENT_GENERATIONS = 2  # Gradio queue concurrency
 MAX_QUEUE = 32  # requests waiting beyond that are refused with a message
 MAX_FILES_PER_CONVERSATION = 48  # oldest rounds' WAVs go first (a kept take stays)
@@ -14,12 +15,13 @@ REFERENCE_FUZZY_MIN_LETTERS = 6  # shorter names must be spelt right: "drake" is
 REFERENCE_FUZZY_CUTOFF = 0.86  # difflib ratio for a typo of a reference name ("radiohed")
 REFERENCE_MAX_MOODS = 2  # moods a reference adds to an empty brief
 SPELLING_MIN_LETTERS = 5  # shorter words are never "corrected"
+TEMPO_WORD_MIN_CHANGE = 0.15  # "slow"/"fast" after a round moves the tempo at least this share
 SPELLING_LONG_WORD = 8  # from this length a typo may be two edits ("saxaphone"); shorter words one
 SPELLING_MAX_EDITS_LONG = 2
 
 __all__ = [
     "BPM_MAX", "BPM_MIN", "DURATION_MAX_S", "DURATION_MIN_S", "MAX_ITEMS", "MAX_WORDS", "MAX_MESSAGE_CHARS",
-    "MAX_TAKES", "MAX_CONCURRENT_GENERATIONS", "MAX_QUEUE", "MAX_FILES_PER_CONVERSATION", "MAX_TOTAL_MB",
+    "MAX_TAKES", "MUSICGEN_WINDOW_S", "MAX_CONCURRENT_GENERATIONS", "MAX_QUEUE", "MAX_FILES_PER_CONVERSATION", "MAX_TOTAL_MB",
     "GENERATION_TIMEOUT_S", "MAX_LISTED_ITEMS", "REFERENCE_MAX_WORDS", "REFERENCE_FUZZY_MIN_LETTERS",
-    "REFERENCE_FUZZY_CUTOFF", "REFERENCE_MAX_MOODS", "SPELLING_MIN_LETTERS", "SPELLING_LONG_WORD", "SPELLING_MAX_EDITS_LONG",
+    "REFERENCE_FUZZY_CUTOFF", "REFERENCE_MAX_MOODS", "TEMPO_WORD_MIN_CHANGE", "SPELLING_MIN_LETTERS", "SPELLING_LONG_WORD", "SPELLING_MAX_EDITS_LONG",
 ]

@@ -14,13 +14,14 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from assistant.limits import MUSICGEN_WINDOW_S
 from assistant.state import ProgressFn
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "facebook/musicgen-small"
 CHOSEN, OTHER = 0.0, -1e4  # finite, so the guidance arithmetic after us stays finite
-MAX_WINDOW_S = 30.0
+MAX_WINDOW_S = MUSICGEN_WINDOW_S
 
 ChunkFn = Callable[[list[np.ndarray]], None]  # newly decoded audio, one array per take
 

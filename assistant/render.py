@@ -21,6 +21,10 @@ def _mix_phrase(brief: MusicBrief) -> str:
     return f"{', '.join(named)} mix" if named else ""
 
 
+def _tempo_word(bpm: int) -> str:
+    return [word for word, start in vocabulary().tempo_render_bands if bpm >= start][-1]
+
+
 def _description(brief: MusicBrief, sections: list[str]) -> str:
     vocals_out = "vocals" in brief.exclude
     production = ", ".join(["instrumental"] * vocals_out + brief.palette.production)
@@ -28,10 +32,13 @@ def _description(brief: MusicBrief, sections: list[str]) -> str:
         vocabulary().canonical("instrument", i) or "") == "vocals" for i in brief.palette.instruments)
     noun = "song" if sung else "music"
     head = f"{production} {noun}" if production else noun
-    for part in (brief.tempo.feel or "").split(", "):  # "medium tempo, swing"
-        if part and vocabulary().canonical("tempo", part):
+    parts_of_feel = [p for p in (brief.tempo.feel or "").split(", ") if p]  # "medium tempo, swing"
+    if brief.tempo.bpm and not any(vocabulary().canonical("tempo", p) for p in parts_of_feel):
+        head += f" at a {_tempo_word(brief.tempo.bpm)} tempo"  # the words MusicGen's captions use
+    for part in parts_of_feel:
+        if vocabulary().canonical("tempo", part):
             head += f" at a {part}" + ("" if "tempo" in part else " tempo")
-        elif part:
+        else:
             head += f" with a {part} groove"
     parts = [head[0].upper() + head[1:]]
     unique_sections = list(dict.fromkeys(sections))  # a clip can't repeat; name each part once

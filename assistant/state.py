@@ -56,9 +56,11 @@ class State(BaseModel):
     user_paths: list[str] = Field(default_factory=list)  # set from the user's own words
     filled_paths: list[str] = Field(default_factory=list)  # filled from a genre profile
     inferred_paths: list[str] = Field(default_factory=list)  # inferred from references or the LLM's choice
+    inferred_from: list[str] = Field(default_factory=list)  # what they were inferred from, for "why?"
     questions_asked: int = 0
     pending: Optional[str] = None  # the control the last question asked about
     pending_options: list[str] = Field(default_factory=list)
+    pending_message: Optional[str] = None  # a message held while asking "new song or change this one?"
     song: int = 1
     rounds: list[Round] = Field(default_factory=list)
     kept_seed: Optional[int] = None

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from assistant.brief import (BPM_MAX, BPM_MIN, DURATION_MAX_S, DURATION_MIN_S, LEAF_PATHS,
                              MAX_ITEMS, MusicBrief, get_path, with_value)
 from assistant.extract import Extraction
-from assistant.limits import MAX_LISTED_ITEMS
+from assistant.limits import MAX_LISTED_ITEMS, TEMPO_WORD_MIN_CHANGE
 from assistant.vocab import vocabulary
 
 ONLY_EXCLUDES = ("drums", "bass", "vocals", "other instruments")
@@ -72,6 +72,16 @@ def _bpm_for_word(brief: MusicBrief, word: str) -> int | None:
     if profile is None:
         return None  # filled later from the genre, once there is one
     return profile.bpm_at(vocabulary().tempo_positions[word])
+
+
+def _audibly_moved(current: int | None, target: int, word: str) -> int:
+    """"slow" after a 126 BPM round must sound slow: at least TEMPO_WORD_MIN_CHANGE away, that way."""
+    if current is None or word == "mid-tempo":
+        return target
+    direction = -1 if word == "slow" else 1
+    if word in ("slow", "fast") and (target - current) * direction < current * TEMPO_WORD_MIN_CHANGE:
+        target = round(current * (1 + direction * TEMPO_WORD_MIN_CHANGE))
+    return max(BPM_MIN, min(BPM_MAX, target))
 
 
 def _scaled_bpm(brief: MusicBrief, factor: float, notices: list[str]) -> int:
@@ -170,7 +180,7 @@ def _apply_tempo(b: MusicBrief, ex: Extraction, notices: list[str]) -> MusicBrie
     elif ex.tempo_word:
         bpm = _bpm_for_word(b, ex.tempo_word)
         if bpm is not None:
-            b = _set(b, "tempo.bpm", bpm, notices)
+            b = _set(b, "tempo.bpm", _audibly_moved(b.tempo.bpm, bpm, ex.tempo_word), notices)
     elif ex.tempo_factor:
         b = _set(b, "tempo.bpm", _scaled_bpm(b, ex.tempo_factor, notices), notices)
     return b

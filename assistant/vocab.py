@@ -57,6 +57,9 @@ class Match:
         return self.end - self.start
 
 
+SINGULAR_EXCEPTIONS = {"keys", "vocals"}  # "key" is a key, "vocal" already an alias where it fits
+
+
 def _load(name: str) -> dict:
     with open(VOCAB_DIR / name, encoding="utf-8") as fh:
         return yaml.safe_load(fh)
@@ -71,6 +74,9 @@ def _variants(phrase: str, plural: bool = False) -> set[str]:
     if plural:
         forms |= {f + ("es" if f.endswith(("sh", "ch", "x")) else "s") for f in list(forms)
                   if not f.endswith("s") and f[-1].isalpha()}
+        # and the singular of a plural name: "horn stabs", "string swells" ("keys" is also a key)
+        forms |= {f[:-1] for f in list(forms) if f.endswith("s") and not f.endswith(("ss", "us", "is"))
+                  and len(f) > 4 and f not in SINGULAR_EXCEPTIONS}
     return forms
 
 
@@ -138,6 +144,7 @@ class Vocabulary:
         tempo = _load("tempo.yaml")
         self.general_bpm_range: tuple[int, int] = tuple(tempo["general_range"])
         self.tempo_positions = {name: spec["at"] for name, spec in tempo["absolute"].items()}
+        self.tempo_render_bands: list[tuple[str, int]] = [(str(w), int(b)) for w, b in tempo["render_bands"]]
         tempo_phrases = {form: name for name, spec in tempo["absolute"].items()
                          for w in spec["words"] for form in _variants(w)}
         rel_phrases = {form: str(spec["factor"]) for spec in tempo["relative"]
@@ -163,6 +170,7 @@ class Vocabulary:
         self.timbre_words: set[str] = {str(w) for w in modifiers["timbre"]}
         self.role_words: set[str] = {str(w) for w in modifiers["roles"]}
         self.genre_qualifiers: set[str] = {str(w) for w in modifiers["genre_qualifiers"]}
+        self.colour_only_genres: set[str] = {str(w) for w in modifiers["colour_only_genres"]}
         self.by_category = {m.category: m for m in self.matchers}
 
     @staticmethod
