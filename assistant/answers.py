@@ -28,6 +28,7 @@ class Answer(BaseModel):
     text: str
     options: list[str] = Field(default_factory=list)  # one example to click, where it helps
     suggestion: dict[str, float] = Field(default_factory=dict)  # what "make it around that" means
+    subject: Optional[str] = None  # the term explained: what "add one" refers to
 
 
 @lru_cache(maxsize=1)
@@ -52,7 +53,8 @@ def label(path: str) -> str:
 def _is_question_sentence(sentence: str) -> bool:
     starts = _data()[1]["question_start"]
     s = sentence.strip()
-    return s.endswith("?") or any(re.match(rf"{re.escape(w)}\b", s) for w in starts)
+    return s.endswith("?") or any(re.match(rf"{re.escape(w)}\b", s) for w in starts) \
+        or bool(re.search(r"\bvs\.?\s|\bversus\b", s))
 
 
 def split_question(text: str) -> Optional[tuple[str, str]]:
@@ -104,9 +106,10 @@ def _term_answer(term: str) -> Optional[Answer]:
     profile = vocabulary().genre(term)
     profile = profile if profile and (term == profile.name or term in profile.aliases) else None
     found = aliases.get(term)
-    if found is None and profile is None:
-        found = next((aliases[a] for a in sorted(aliases, key=len, reverse=True)
-                      if re.search(rf"(?<![\w]){re.escape(a)}(?![\w])", term)), None)
+    if found is None and profile is None:  # the first term named, the longer one on a tie
+        hits = [(m.start(), -len(a), a) for a in aliases
+                for m in [re.search(rf"(?<![\w]){re.escape(a)}(?![\w])", term)] if m]
+        found = aliases[min(hits)[2]] if hits else None
     texts, options = [], []
     if found is not None:
         entry = _data()[0][found]
@@ -117,7 +120,8 @@ def _term_answer(term: str) -> Optional[Answer]:
         options.append(f"{profile.name} at {profile.default_bpm} bpm")
     if not texts:
         return None
-    return Answer(topic="glossary" if found else "genre", text=" ".join(texts), options=options[:1])
+    return Answer(topic="glossary" if found else "genre", text=" ".join(texts), options=options[:1],
+                  subject=found or (profile.name if profile else None))
 
 
 def _provenance(state: State, path: str) -> str:

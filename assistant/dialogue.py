@@ -154,7 +154,7 @@ def _new_or_edit(state: State, message: str, understand: Optional[object]) -> tu
     return _step(state, message, understand)
 
 
-REFERS_BACK = re.compile(r"(?<![\w])(?:that|it|there|this|so)(?![\w])")
+REFERS_BACK = re.compile(r"(?<![\w])(?:that|it|there|this|so|one|some)(?![\w])")
 COMMANDS_IN_QUESTION_FORM = {"new_song", "surprise", "more_variations", "generate", "like"}
 
 
@@ -173,8 +173,11 @@ def _question(state: State, asked: tuple[str, str], ex: Extraction, intents: set
         return state, _answer(state, then_ask(reply("dont_know"), state))
     if rest:
         rest_ex = extract(correct(rest))
+        about = extract(f"{rest} {found.subject}") if found.subject else Extraction()
         if found.suggestion and REFERS_BACK.search(rest) and not rest_ex.names_music():
             state, out = _update_and_generate(state, Extraction(bpm=found.suggestion["bpm"]), force=False)
+        elif REFERS_BACK.search(rest) and not rest_ex.names_music() and about.names_music():
+            state, out = _update_and_generate(state, about, force=False)  # "what's a drop? add one"
         else:
             state, out = _step(state, rest, understand)
         return state, out.model_copy(update={"text": f"{found.text} {out.text}"})

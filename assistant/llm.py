@@ -33,6 +33,10 @@ class LLMError(RuntimeError):
 class LanguageModel(Protocol):
     def chat(self, messages: list[dict[str, str]], max_tokens: int = MAX_TOKENS) -> str: ...
 
+    def choice_scores(self, messages: list[dict[str, str]], lead: str, choices: list[str]) -> dict[str, float]:
+        """Mean log-likelihood of each choice as the continuation of `lead` after the messages."""
+        ...
+
     def complete_json(self, messages: list[dict[str, str]], schema: type[T],
                       max_tokens: int = MAX_TOKENS) -> T: ...
 
@@ -80,6 +84,51 @@ class LlamaCppModel:
     def chat(self, messages: list[dict[str, str]], max_tokens: int = MAX_TOKENS) -> str:
         return self._complete(messages, max_tokens)
 
+    def choice_scores(self, messages: list[dict[str, str]], lead: str, choices: list[str]) -> dict[str, float]:
+        """Each choice scored by the model instead of written by it: the prompt is evaluated once,
+        then each choice's tokens from that point (a few tokens each), so nothing can be invented."""
+        import numpy as np
+        import llama_cpp.llama_cpp as low
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        llama = self.llama
+        template = llama.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise LLMError("the model has no chat template to score choices with")
+        eos = llama.detokenize([llama.token_eos()]).decode(errors="ignore")
+        bos = llama.detokenize([llama.token_bos()]).decode(errors="ignore")
+        prompt = Jinja2ChatFormatter(template, eos, bos)(messages=messages).prompt + lead
+
+        def logprobs() -> Any:
+            logits = np.ctypeslib.as_array(low.llama_get_logits_ith(llama._ctx.ctx, -1), shape=(llama.n_vocab(),))
+            shifted = logits - logits.max()
+            return shifted - np.log(np.exp(shifted).sum())
+
+        deadline = time.monotonic() + self.timeout_s
+        scores: dict[str, float] = {}
+        with self._lock:
+            try:
+                llama.reset()
+                llama.eval(llama.tokenize(prompt.encode(), add_bos=False, special=True))
+                base, first = llama.n_tokens, logprobs()
+                for choice in choices:
+                    tokens = llama.tokenize(f" {choice}".encode(), add_bos=False)
+                    total = float(first[tokens[0]])
+                    llama.n_tokens = base
+                    for prev, nxt in zip(tokens, tokens[1:]):
+                        llama.eval([prev])
+                        total += float(logprobs()[nxt])
+                    scores[choice] = total / len(tokens)
+                    if time.monotonic() > deadline:
+                        raise LLMError(f"scoring took longer than {self.timeout_s:g} s")
+            except LLMError:
+                raise
+            except Exception as err:
+                raise LLMError(f"the language model failed: {err}") from None
+            finally:
+                llama.reset()
+        return scores
+
     def complete_json(self, messages: list[dict[str, str]], schema: type[T],
                       max_tokens: int = MAX_TOKENS) -> T:
         """Schema-constrained JSON, validated again; one retry that shows the model its error."""
@@ -119,6 +168,11 @@ class ScriptedLLM:
 
     def chat(self, messages: list[dict[str, str]], max_tokens: int = MAX_TOKENS) -> str:
         return str(self._next(messages))
+
+    def choice_scores(self, messages: list[dict[str, str]], lead: str, choices: list[str]) -> dict[str, float]:
+        """A queued dict of scores; choices it leaves out score lowest."""
+        item = self._next(messages)
+        return {c: float(dict(item).get(c, -1e9)) for c in choices}
 
     def complete_json(self, messages: list[dict[str, str]], schema: type[T],
                       max_tokens: int = MAX_TOKENS) -> T:

@@ -18,7 +18,7 @@ def refine(request: str, understand: Optional[object] = None, seed: int = 0) -> 
     text = correct(normalise(request))
     ex = from_references(extract(text))
     if understand is not None:
-        ex, _ = understand.enrich(State(), text, ex, set())
+        ex, _ = understand.enrich(State(), text, ex, {"request"})  # a prompt coach's input is a request
     update = apply_extraction(MusicBrief(), ex)
     brief, _ = fill_gaps(update.brief, seed=seed)
     return brief, render_prompt(brief), update.notices

@@ -23,19 +23,29 @@ UNPLACED = "a song about my old dog"  # no vocabulary word, no reference: only t
 
 
 def test_an_unplaced_request_gets_a_mood_chosen_from_our_list_and_shown_as_inferred() -> None:
-    llm = ScriptedLLM().enqueue('{"mood": "nostalgic"}')
+    # scores after the request, then after a request that says nothing (the model's prior)
+    llm = ScriptedLLM().enqueue({"nostalgic": -1.0, "sad": -2.0}, {"nostalgic": -3.0, "sad": -1.0})
     state, [reply] = run(llm, UNPLACED)
     assert state.brief.style.mood == ["nostalgic"] and state.brief.style.genre is None
     assert "style.mood" in state.inferred_paths and "style.mood" not in state.user_paths
     assert reply.action == "ask" and reply.asks_about == ["style"]
     assert "synthwave" in reply.options  # the options fit the chosen mood (mood_styles.yaml)
-    assert "nostalgic" in llm.history[0][0]["content"]  # the candidates are in the prompt
+    assert UNPLACED in llm.history[0][0]["content"] and "some music" in llm.history[1][0]["content"]
 
 
-def test_a_choice_outside_the_candidates_is_refused() -> None:
-    llm = ScriptedLLM().enqueue('{"mood": "Song of the Stars"}', '{"mood": "happy sad"}')
-    state, [reply] = run(llm, UNPLACED)
-    assert state.brief.style.mood == [] and reply.action == "ask" and reply.asks_about == ["style"]
+def test_the_models_prior_is_calibrated_away() -> None:
+    # "melancholic" scores best after any request; what the request adds decides
+    llm = ScriptedLLM().enqueue({"melancholic": -1.0, "romantic": -2.0}, {"melancholic": -0.5, "romantic": -3.0})
+    state, _ = run(llm, UNPLACED)
+    assert state.brief.style.mood == ["romantic"]
+
+
+def test_the_prior_is_computed_once() -> None:
+    llm = ScriptedLLM().enqueue({"sad": -1.0}, {"sad": -2.0}, {"calm": -1.0})
+    helper = Understanding(llm)
+    step(State(), UNPLACED, understand=helper)
+    state, _ = step(State(), "a song about my old teacher", understand=helper)
+    assert len(llm.history) == 3 and state.brief.style.mood == ["calm"]
 
 
 def test_misspellings_are_read_without_the_model() -> None:
@@ -44,7 +54,7 @@ def test_misspellings_are_read_without_the_model() -> None:
 
 
 def test_llm_never_overwrites_what_the_user_said() -> None:
-    llm = ScriptedLLM().enqueue('{"mood": "sad"}')
+    llm = ScriptedLLM().enqueue({"sad": 0.0}, {"sad": -1.0})
     state, _ = run(llm, "house at 120 bpm about my old dog")
     assert state.brief.style.genre == "house" and state.brief.tempo.bpm == 120
     assert "style.mood" not in state.inferred_paths
@@ -130,7 +140,7 @@ def test_vague_requests_do_not_call_the_model() -> None:
 
 def test_every_prompt_file_renders_strictly() -> None:
     for path in PROMPTS_DIR.glob("*.md"):
-        assert prompt_file(path.stem, has_music=True, moods="calm, sad")
+        assert prompt_file(path.stem, has_music=True, request="a song")
     with pytest.raises(Exception):
         prompt_file("classify")  # has_music missing: a missing variable fails loudly
 
