@@ -6,6 +6,9 @@ BPM, the structure's sections in order with changing density, and the mix contro
 """
 from __future__ import annotations
 
+import threading
+from typing import Optional
+
 import numpy as np
 from scipy.signal import butter, fftconvolve, sosfilt
 
@@ -72,8 +75,10 @@ def _groove(feel: str, family: str) -> tuple[list[float], list[float], list[floa
     return [0.0, 1.0, 2.0, 3.0], [1.0, 3.0], [i / 2 for i in range(8)], 0.0
 
 
-def render_sketch(brief: MusicBrief, seed: int, duration_s: float | None = None) -> np.ndarray:
-    """Stereo float32 audio (samples, 2) at 32 kHz, reproducible from the brief and the seed."""
+def render_sketch(brief: MusicBrief, seed: int, duration_s: float | None = None,
+                  cancel: Optional[threading.Event] = None) -> np.ndarray:
+    """Stereo float32 audio (samples, 2) at 32 kHz, reproducible from the brief and the seed.
+    `cancel` is checked every bar: a Stop ends a long sketch within milliseconds."""
     rng = np.random.default_rng(seed)
     vocab = vocabulary()
     profile = vocab.genre(brief.style.genre)
@@ -101,6 +106,8 @@ def render_sketch(brief: MusicBrief, seed: int, duration_s: float | None = None)
     mono = np.zeros(n + SAMPLE_RATE)
     pad_bus = np.zeros_like(mono)
     for bar in range(bars_total + 1):
+        if cancel is not None and cancel.is_set():
+            raise InterruptedError("generation cancelled")
         section = sections[min(len(sections) - 1, bar * len(sections) // max(1, bars_total))]
         drum_g, bass_g, chord_g, pad_g, lead_g = DENSITY.get(section, DEFAULT_DENSITY)
         chord = progression[bar % len(progression)]

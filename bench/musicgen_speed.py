@@ -1,6 +1,7 @@
 """MusicGen generation speed on random weights of musicgen-small's exact size (same compute).
 
     python bench/musicgen_speed.py --seconds 5 --takes 1 --takes 4
+    python bench/musicgen_speed.py --seconds 10 --takes 1 --takes 4     # on CUDA: generate(), eager loop, graphs
 
 Everything is measured in this one run against plain eager transformers: `generate()` with
 sampling and guidance, as its documentation shows it (float32 on a CPU, float16 on a GPU; it
@@ -104,37 +105,49 @@ def main() -> None:
     folder = build_random_musicgen(Path(scratch.name) / "musicgen-small-random", size="small")
 
     gpu = torch.cuda.is_available()
-    plain = MusicGenModel(str(folder), int8=False)  # float16 on a GPU, float32 on a CPU
+    plain = MusicGenModel(str(folder), int8=False, graphs=False)  # float16 on a GPU, float32 on a CPU
     configs = [(f"plain generate {'fp16' if gpu else 'fp32'} (baseline)", plain, timed_plain)]
-    if gpu:
-        configs.append(("MusicBrief path, fp16 (default)", plain, timed_generate))
+    if gpu:  # generate() with our sampler, the eager own loop, and the CUDA-graph path (the default)
+        configs.append(("generate() + SeededSampler, fp16", MusicGenModel(str(folder), own_loop=False, graphs=False),
+                        timed_generate))
+        configs.append(("own loop, eager, fp16", plain, timed_generate))
+        configs.append(("own loop, CUDA graphs (default)", MusicGenModel(str(folder)), timed_generate))
     else:
         configs.append(("MusicBrief path, fp32", plain, timed_generate))
         configs.append(("MusicBrief int8 via generate()", MusicGenModel(str(folder), int8=True, own_loop=False),
                         timed_generate))
         configs.append(("MusicBrief path, int8 (default)", MusicGenModel(str(folder), int8=True), timed_generate))
     warm: dict[str, float] = {}
-    for name, model, _ in configs:
+    for name, model, timer in configs:  # load, and one run of every shape (graphs are captured here)
         start = time.perf_counter()
         model.load()
-        model.generate(["warm-up"], [0], 0.2)
+        for takes in args.takes or [1, 4]:
+            if timer is timed_generate:
+                model.generate(prompts(takes), list(range(takes)), args.seconds if gpu else 0.2)
         warm[name] = time.perf_counter() - start
     params = sum(p.numel() for n, p in plain._model.named_parameters() if "qkv_proj" not in n and "fused" not in n)
     print(f"random musicgen-small ({params / 1e6:.0f} M parameters) on {plain.device}, "
           f"{args.threads} threads, {args.seconds:g} s per take, best of {args.repeats} interleaved runs")
     best: dict[tuple[str, int], tuple[float, float]] = {}
+    peak_gpu: dict[str, float] = {}
     for _ in range(args.repeats):  # interleaved, so a slow spell on a shared machine hits every row alike
         for name, model, timer in configs:
+            if gpu:
+                torch.cuda.synchronize()
+                torch.cuda.reset_peak_memory_stats()
             for takes in args.takes or [1, 4]:
                 wall, first = timer(model, takes, args.seconds)
                 if (name, takes) not in best or wall < best[name, takes][0]:
                     best[name, takes] = (wall, first)
+            if gpu:
+                peak_gpu[name] = max(peak_gpu.get(name, 0.0), torch.cuda.max_memory_allocated() / 2**30)
     baseline = {takes: wall for (name, takes), (wall, _) in best.items() if "baseline" in name}
     print(f"{'configuration':<34} {'takes':>5} {'wall s':>7} {'audio s/s':>9} {'speed-up':>8} "
-          f"{'first audio s':>13} {'warm-up s':>9}")
+          f"{'first audio s':>13} {'warm-up s':>9}{' peak GPU GiB' if gpu else ''}")
     for (name, takes), (wall, first) in best.items():
-        print(f"{name:<34} {takes:>5} {wall:>7.1f} {takes * args.seconds / wall:>9.3f} "
-              f"{baseline[takes] / wall:>7.2f}x {first:>13.2f} {warm[name]:>9.1f}")
+        memory = f" {peak_gpu.get(name, 0.0):>12.2f}" if gpu else ""
+        print(f"{name:<34} {takes:>5} {wall:>7.2f} {takes * args.seconds / wall:>9.3f} "
+              f"{baseline[takes] / wall:>7.2f}x {first:>13.2f} {warm[name]:>9.1f}{memory}")
     if not gpu:  # sections of long pieces continue the last 3 s of the one before
         import numpy as np
 

@@ -1,0 +1,173 @@
+"""The graph-ready decode step on the CPU: everything but the CUDA capture wrapper is tested here."""
+import ast
+from pathlib import Path
+
+import pytest
+import torch
+
+from assistant.decode_loop import DecodeLoop, fuse_projections
+from assistant.random_model import build_random_musicgen
+from assistant.static_decode import StaticDecodeLoop, bucket_for, counter_gumbel, drive
+
+STEPS = 40
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    from transformers import AutoProcessor, MusicgenForConditionalGeneration
+
+    folder = build_random_musicgen(tmp_path_factory.mktemp("models") / "tiny-musicgen")
+    model = MusicgenForConditionalGeneration.from_pretrained(folder).eval()
+    fuse_projections(model)
+    return model, AutoProcessor.from_pretrained(folder)
+
+
+def _inputs(processor, texts):
+    batch = processor(text=texts, padding=True, return_tensors="pt")
+    return batch["input_ids"], batch["attention_mask"]
+
+
+def _eager_greedy(model, ids, mask, takes, steps, prompt_codes=None):
+    rows = takes * model.decoder.num_codebooks
+    out = []
+
+    def choose(logits):
+        logits = logits.float()
+        if logits.shape[0] == 2 * rows:
+            logits = logits[rows:] + (logits[:rows] - logits[rows:]) * 3.0
+        return logits.argmax(-1)
+
+    with torch.inference_mode():
+        DecodeLoop(model, ids, mask, True).run(choose, steps, prompt_codes=prompt_codes, on_tokens=out.append)
+    return torch.stack(out)
+
+
+def _static(model, ids, mask, seeds, steps, top_k=0, buckets=None, prompt_codes=None):
+    with torch.inference_mode():
+        loop = StaticDecodeLoop(model, ids, mask, True, seeds, top_k=top_k)
+        loop.prepare(steps, prompt_codes)
+        if buckets is not None:
+            history = drive(loop, steps, replay=lambda b: loop.step(buckets(b, loop)))
+        else:
+            history = drive(loop, steps)
+    return history[1:]
+
+
+def test_greedy_static_steps_give_the_eager_loops_tokens(tiny) -> None:
+    model, processor = tiny
+    ids, mask = _inputs(processor, ["house music", "dark techno with a long prompt text"])
+    eager = _eager_greedy(model, ids, mask, 2, STEPS)
+    static = _static(model, ids, mask, [1, 2], STEPS)
+    assert torch.equal(eager, static)
+
+
+def test_greedy_static_steps_continue_an_audio_prompt_like_the_eager_loop(tiny) -> None:
+    model, processor = tiny
+    ids, mask = _inputs(processor, ["ambient"])
+    prompt = torch.randint(0, 64, (2 * 4, 10))  # both guidance halves, 4 codebooks, 10 frames
+    eager = _eager_greedy(model, ids, mask, 1, STEPS, prompt_codes=prompt)
+    static = _static(model, ids, mask, [5], STEPS, prompt_codes=prompt)
+    assert torch.equal(eager, static)
+
+
+def test_switching_buckets_changes_nothing(tiny) -> None:
+    model, processor = tiny
+    ids, mask = _inputs(processor, ["jazz"])
+    smallest = _static(model, ids, mask, [3], STEPS, top_k=20,
+                       buckets=lambda b, loop: bucket_for(b, loop.capacity, (8, 16, 24, 32, 48)))
+    whole = _static(model, ids, mask, [3], STEPS, top_k=20, buckets=lambda b, loop: loop.capacity)
+    assert torch.equal(smallest, whole)
+
+
+def test_a_seeded_take_is_the_same_alone_and_in_a_batch(tiny) -> None:
+    model, processor = tiny
+    ids, mask = _inputs(processor, ["house music", "techno", "folk"])
+    batch = _static(model, ids, mask, [11, 22, 33], STEPS, top_k=20).view(-1, 2, 3, 4)[:, 0]
+    ids_alone, mask_alone = _inputs(processor, ["techno"])
+    alone = _static(model, ids_alone, mask_alone, [22], STEPS, top_k=20).view(-1, 2, 1, 4)[:, 0]
+    other = _static(model, ids_alone, mask_alone, [23], STEPS, top_k=20).view(-1, 2, 1, 4)[:, 0]
+    assert torch.equal(batch[:, 1], alone[:, 0])
+    assert not torch.equal(alone, other)
+
+
+def test_counter_noise_depends_on_seed_step_codebook_and_token_only() -> None:
+    tokens = torch.tensor([[5, 9, 200], [5, 9, 200]])
+    a = counter_gumbel(torch.tensor([7, 7]), torch.tensor([0, 1]), torch.tensor([3]), tokens)
+    b = counter_gumbel(torch.tensor([7]), torch.tensor([1]), torch.tensor([3]), tokens[1:, [2, 0, 1]])
+    assert torch.equal(a[1, [2, 0, 1]], b[0])  # same (seed, codebook, step, token): same noise, any order
+    assert not torch.equal(a[0], a[1])  # another codebook
+    later = counter_gumbel(torch.tensor([7, 7]), torch.tensor([0, 1]), torch.tensor([4]), tokens)
+    assert not torch.equal(a, later)
+
+
+def test_gumbel_max_over_top_k_samples_the_softmax() -> None:
+    logits = torch.tensor([[2.0, 1.0, 0.0, -1.0]]).repeat(4000, 1)
+    seeds = torch.arange(4000)
+    noise = counter_gumbel(seeds, torch.zeros(4000, dtype=torch.long), torch.tensor([0]), torch.arange(4)[None].repeat(4000, 1))
+    picks = (logits.double() + noise).argmax(-1)
+    share = torch.bincount(picks, minlength=4).double() / 4000
+    expected = torch.softmax(logits[0].double(), -1)
+    assert torch.allclose(share, expected, atol=0.03)
+
+
+def test_bucket_choice() -> None:
+    assert bucket_for(1, 504) == 64 and bucket_for(64, 504) == 64 and bucket_for(65, 504) == 128
+    assert bucket_for(500, 504) == 504  # never beyond the buffers
+    assert bucket_for(1600, 1653) == 1653
+
+
+def test_the_capture_wrapper_is_the_only_cuda_code() -> None:
+    source = Path(__file__).resolve().parent.parent / "assistant" / "static_decode.py"
+    tree = ast.parse(source.read_text())
+    for node in tree.body:
+        uses_cuda = "cuda" in ast.unparse(node).replace("str(self.cross_mask.device)", "")
+        if isinstance(node, ast.ClassDef) and node.name in ("CudaGraphSteps", "GraphCache"):
+            continue
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+            assert not uses_cuda or "CudaGraphSteps" in ast.unparse(node), node.name
+
+
+def test_the_graph_path_through_musicgenmodel_streams_reproducible_takes(tmp_path) -> None:
+    """On the CPU `graphs=True` runs the same static steps eagerly: the path a GPU replays."""
+    import numpy as np
+
+    from assistant.musicgen import MusicGenModel
+
+    folder = build_random_musicgen(tmp_path / "tiny")
+    model = MusicGenModel(str(folder), graphs=True)
+    chunks, fractions = [], []
+    batch = model.generate(["house music", "techno"], [11, 22], 1.0, on_chunk=chunks.append,
+                           progress=lambda f, _: fractions.append(f))
+    alone = model.generate(["techno"], [22], 1.0)
+    assert np.allclose(batch[1], alone[0], atol=1e-5) and len(alone[0]) >= model.sample_rate
+    assert chunks and fractions[-1] == 1.0 and len(fractions) < 10  # checked per chunk, not per step
+    negative = model.generate(["techno"], [22], 1.0, negative_prompt="vocals")
+    assert not np.allclose(negative[0], alone[0], atol=1e-4)
+    continued = model.generate(["techno"], [22], 0.5, audio_prompt=[alone[0][: model.sample_rate // 2]])
+    assert len(continued[0]) > 0
+
+
+def test_a_cancel_stops_the_graph_path_between_chunks(tmp_path) -> None:
+    import threading
+
+    from assistant.musicgen import MusicGenModel
+
+    model = MusicGenModel(str(build_random_musicgen(tmp_path / "tiny")), graphs=True)
+    cancel = threading.Event()
+    seen = []
+
+    def progress(fraction, _):
+        seen.append(fraction)
+        cancel.set()
+
+    with pytest.raises(InterruptedError):
+        model.generate(["techno"], [1], 2.0, progress=progress, cancel=cancel)
+    assert len(seen) == 1
+
+
+def test_the_zerogpu_lease_follows_the_measured_speed_of_the_path() -> None:
+    from assistant.musicgen import estimate_gpu_seconds
+
+    graphs = estimate_gpu_seconds(4, 10)
+    assert graphs < estimate_gpu_seconds(4, 10, "loop") < estimate_gpu_seconds(4, 10, "generate")
+    assert 23 < graphs < 30  # 20 s load + 3 s warm-up + 2 x 1.1 s of generation
