@@ -72,6 +72,7 @@ def _step(state: State, message: str, understand: Optional[object]) -> tuple[Sta
             return _ask(state, "style", [], lead=reply("new_song"))
     if ex.take_count:
         state.settings.takes = max(1, min(MAX_TAKES, ex.take_count))
+        state.said_settings = sorted({*state.said_settings, "takes"})
         if ex.take_count > MAX_TAKES:
             ex.notices.append(f"At most {MAX_TAKES} takes fit in one round, so I'll make {MAX_TAKES}.")
     generated = state.phase == "generated"
@@ -298,7 +299,8 @@ def _generate(state: State, seeds: Optional[list[int]], notices: Optional[list[s
         seeds = (_seeds_from(brief.seed, state.settings.takes) if brief.seed is not None
                  else state.derived_seeds(state.settings.takes))
     prompt = render_prompt(brief)
-    state.rounds.append(Round(number=len(state.rounds) + 1, brief=brief, prompt=prompt, seeds=seeds))
+    state.rounds_started += 1  # never reused, even when a cancelled round is discarded
+    state.rounds.append(Round(number=state.rounds_started, brief=brief, prompt=prompt, seeds=seeds))
     state.phase, state.pending, state.pending_options = "generated", None, []
     changed = [p for p in diff(before, brief) if p not in filled]
     parts = [lead]

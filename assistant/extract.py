@@ -15,6 +15,7 @@ from assistant import numbers
 from assistant.phrasing import colours_an_instrument, describes_an_instrument, genre_inside, genre_phrase, instrument_phrase
 from assistant.limits import MAX_MESSAGE_CHARS
 from assistant.references import Reference, reference_index
+from assistant.templates import reply
 from assistant.vocab import Match, vocabulary
 
 
@@ -70,7 +71,9 @@ def normalise(message: str) -> str:
     """Lowercase, unify quotes and dashes, drop control characters, bound the length."""
     text = unicodedata.normalize("NFKC", message)[:MAX_MESSAGE_CHARS]
     text = text.replace("’", "'").replace("‘", "'").replace("–", "-").replace("—", " - ")
-    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    # Zero-width and other format characters vanish ("tech\u200dno" is techno); other control
+    # characters become spaces.
+    text = "".join("" if unicodedata.category(ch) == "Cf" else ch if ch.isprintable() else " " for ch in text)
     return " ".join(text.lower().split())
 
 
@@ -122,6 +125,9 @@ def extract(message: str) -> Extraction:
 
     seed = numbers.find_seed(text)
     blocked = ([seed[1]] if seed else []) + [(r.start, r.end) for r in refs if r.reference.is_name]
+    for written in numbers.find_unreadable_numbers(text):  # "1e9 seconds" is not 9 seconds
+        blocked.append(written[1])
+        ex.notices.append(reply("number_format", number=written[0]))
     if seed:
         ex.seed = seed[0]
     decades = numbers.find_decades(text)

@@ -8,6 +8,7 @@ DECODE_BUCKETS = (64, 128, 256, 384, 512, 768, 1024, 1504)  # K/V lengths with o
 DECODE_CHECK_EVERY = 25  # graph replays between host syncs (tokens out, progress, cancel): 0.5 s of audio
 MAX_CONCURRENT_GENERATIONS = 2  # Gradio queue concurrency
 MAX_QUEUE = 32  # requests waiting beyond that are refused with a message
+MAX_UPLOAD_BYTES = 1024  # the app has no upload component; Gradio's upload route is capped at this
 MAX_FILES_PER_CONVERSATION = 48  # oldest rounds' WAVs go first (a kept take stays)
 MAX_TOTAL_MB = 2000  # all conversations together; oldest conversations' files go first
 GENERATION_TIMEOUT_S = 900  # a stuck generation is cancelled after this long
@@ -23,7 +24,7 @@ SPELLING_MAX_EDITS_LONG = 2
 
 __all__ = [
     "BPM_MAX", "BPM_MIN", "DURATION_MAX_S", "DURATION_MIN_S", "MAX_ITEMS", "MAX_WORDS", "MAX_MESSAGE_CHARS",
-    "MAX_TAKES", "MUSICGEN_WINDOW_S", "DECODE_BUCKETS", "DECODE_CHECK_EVERY", "MAX_CONCURRENT_GENERATIONS", "MAX_QUEUE", "MAX_FILES_PER_CONVERSATION", "MAX_TOTAL_MB",
+    "MAX_TAKES", "MUSICGEN_WINDOW_S", "DECODE_BUCKETS", "DECODE_CHECK_EVERY", "MAX_CONCURRENT_GENERATIONS", "MAX_QUEUE", "MAX_UPLOAD_BYTES", "MAX_FILES_PER_CONVERSATION", "MAX_TOTAL_MB",
     "GENERATION_TIMEOUT_S", "MAX_LISTED_ITEMS", "REFERENCE_MAX_WORDS", "REFERENCE_FUZZY_MIN_LETTERS",
     "REFERENCE_FUZZY_CUTOFF", "REFERENCE_MAX_MOODS", "TEMPO_WORD_MIN_CHANGE", "SPELLING_MIN_LETTERS", "SPELLING_LONG_WORD", "SPELLING_MAX_EDITS_LONG",
 ]

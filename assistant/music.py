@@ -6,10 +6,11 @@ crossfaded joins. Every take is post-processed, analysed and written as a WAV na
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import numpy as np
 
@@ -48,6 +49,27 @@ def crossfade(a: np.ndarray, b: np.ndarray, samples: int) -> np.ndarray:
     return np.concatenate([a[:-samples], a[-samples:] * (1 - ramp) + b[:samples] * ramp, b[samples:]])
 
 
+_SLOTS = threading.BoundedSemaphore(limits.MAX_CONCURRENT_GENERATIONS)
+
+
+@contextlib.contextmanager
+def generation_slot(cancel: Optional[threading.Event]) -> Iterator[None]:
+    """At most MAX_CONCURRENT_GENERATIONS generations in the whole process, whoever calls (web
+    events, API clients, the CLI): the Gradio queue alone counts per event. A cancel while waiting
+    leaves the queue without generating."""
+    while not _SLOTS.acquire(timeout=0.05):
+        _check(cancel)
+    try:
+        yield
+    finally:
+        _SLOTS.release()
+
+
+def _check(cancel: Optional[threading.Event]) -> None:
+    if cancel is not None and cancel.is_set():
+        raise InterruptedError("generation cancelled")
+
+
 class MusicRenderer:
     """Renders rounds with MusicGen, falling back to the sketch synthesiser with one clear notice."""
 
@@ -65,6 +87,11 @@ class MusicRenderer:
         """Takes for the last round; `cancel` (one per conversation) stops a generation between steps;
         `on_chunk` hears the opening of every take while it is generated (raw, before post-processing)."""
         rnd = state.rounds[-1]
+        with generation_slot(cancel):
+            return self._render(state, rnd, folder_name, progress, cancel, on_chunk)
+
+    def _render(self, state: State, rnd, folder_name: str, progress: Optional[ProgressFn],
+                cancel: Optional[threading.Event], on_chunk: Optional[ChunkFn]) -> tuple[list[Take], str]:
         brief = rnd.brief
         notes: list[str] = []
         clips: Optional[list[np.ndarray]] = None
@@ -79,13 +106,21 @@ class MusicRenderer:
         elif self.unavailable:
             notes.append("(Sketch synthesiser: MusicGen is unavailable on this machine.)")
         if clips is None:
-            clips = [render_sketch(brief, seed) for seed in rnd.seeds]
-        takes = []
-        folder = self.output_dir / folder_name
-        for number, (clip, seed) in enumerate(zip(clips, rnd.seeds), start=1):
+            clips = []
+            for index, seed in enumerate(rnd.seeds):
+                if progress is not None:
+                    progress(index / len(rnd.seeds), f"take {index + 1} of {len(rnd.seeds)}")
+                clips.append(render_sketch(brief, seed, cancel=cancel))
+        finished = []
+        for clip in clips:
+            _check(cancel)
             stereo = clip if sketch else post.apply_mix_effects(clip, sample_rate, brief)
             stereo = post.normalise_loudness(stereo, sample_rate)
-            analysis = post.analyse(stereo, sample_rate, brief.tempo.bpm)
+            finished.append((stereo, post.analyse(stereo, sample_rate, brief.tempo.bpm)))
+        _check(cancel)  # the last moment to stop: a cancelled round writes no file at all
+        takes = []
+        folder = self.output_dir / folder_name
+        for number, ((stereo, analysis), seed) in enumerate(zip(finished, rnd.seeds), start=1):
             path = post.write_wav(folder, post.take_filename(rnd.number, number, seed, sketch), stereo, sample_rate)
             takes.append(Take(number=number, seed=seed, path=str(path), duration_s=round(len(stereo) / sample_rate, 2),
                               sample_rate=sample_rate, analysis=analysis, sketch=sketch))

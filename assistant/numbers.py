@@ -39,6 +39,15 @@ TAKE_REF = re.compile(
 TAKE_COUNT = re.compile(r"\b(\d|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:takes|variations|versions|options|alternatives)\b")
 
 
+UNREADABLE = re.compile(r"(?<![\w.])[-+]?(?:\d+(?:\.\d+)?e[-+]?\d+|\d*\.?\d+(?:e[-+]?\d+)?(?=\s*(?:inf|nan)\b)|inf(?:inity)?|nan)(?![\w.])")
+
+
+def find_unreadable_numbers(text: str) -> list[tuple[str, tuple[int, int]]]:
+    """Numbers written in scientific notation or as inf/nan: refused with a message, and their
+    digits are never read as a tempo or a length ("1e309 bpm" is not 309 BPM)."""
+    return [(m.group(0), m.span()) for m in UNREADABLE.finditer(text)]
+
+
 def parse_number(token: str) -> float:
     token = token.strip()
     if token in NUMBER_WORDS:

@@ -72,9 +72,11 @@ class SharedServices:
                     takes: Optional[int] = None, duration_s: Optional[float] = None) -> Session:
         llm, music = llm or self.config.llm, music or self.config.music
         seed = self.config.seed if self.config.seed is not None else secrets.randbelow(2**31)
-        settings = Settings(llm=llm, music=music, seed=seed, takes=takes or self.config.takes)
-        return Session(settings, understand=self.understand(llm), music=self.music(music),
-                       duration_s=duration_s or self.config.duration_s)
+        session = Session(Settings(llm=llm, music=music, seed=seed, takes=self.config.takes),
+                          understand=self.understand(llm), music=self.music(music), duration_s=self.config.duration_s)
+        session.apply_settings(takes if takes is not None else self.config.takes,
+                               duration_s if duration_s is not None else self.config.duration_s)
+        return session
 
 
 def musicgen_weights_present(music: str) -> bool:

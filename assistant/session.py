@@ -13,8 +13,10 @@ from typing import Any, Callable, Optional
 from pydantic import BaseModel, Field
 
 from assistant import limits
+from assistant.brief import with_value
 from assistant.dialogue import step
-from assistant.state import ProgressFn, Reply, Settings, State, Take
+from assistant.state import ProgressFn, Reply, Settings, State, Take, discard_round
+from assistant.templates import reply as reply_text
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,13 @@ class TurnRecord(BaseModel):
 
 
 class Session:
+    """One conversation: its state (written only by the dialogue), its services, and its rounds.
+
+    Turns run one at a time: a new message first cancels a generation still running and waits for
+    it to let go, so two turns never write the state at once. Each generation has its own cancel
+    event and writes only into the round that started it; a cancelled round is discarded, and a
+    cancelled generation writes no file (assistant.music checks before writing)."""
+
     def __init__(self, settings: Settings, understand: Optional[object] = None,
                  music: Optional[object] = None, duration_s: Optional[float] = None):
         self.state = State(settings=settings)
@@ -47,39 +56,73 @@ class Session:
         self.understand = understand
         self.music = music
         self.conversation_id = uuid.uuid4().hex[:12]  # the folder of this conversation's WAVs
-        self.cancel = threading.Event()  # set by a Stop button; cleared at each new message
+        self._cancel = threading.Event()  # this turn's: set by Stop, by a timeout or by the next message
+        self._turn = threading.Lock()
+
+    def apply_settings(self, takes: Any, duration_s: Any) -> None:
+        """The UI's defaults for takes and length, validated; what the user said in the chat wins."""
+        try:
+            settings = Settings.model_validate({**self.state.settings.model_dump(), "takes": takes})
+        except ValueError:
+            settings = self.state.settings
+        if "takes" not in self.state.said_settings:
+            self.state.settings = settings
+        if "duration_s" not in self.state.user_paths and self.state.phase != "generated":
+            try:
+                self.state.brief = with_value(self.state.brief, "duration_s", float(duration_s))
+            except (TypeError, ValueError):
+                pass  # NaN, infinity or junk from an API client: the brief keeps its valid length
+
+    @property
+    def cancel(self) -> threading.Event:
+        """The running turn's cancel event (a Stop button sets it)."""
+        return self._cancel
 
     def send(self, message: str, progress: Optional[ProgressFn] = None,
              on_chunk: Optional[Callable[[list[Any]], None]] = None) -> TurnRecord:
         """One turn; when it generates, `progress` and `on_chunk` (first audio while generating) report."""
-        self.cancel.clear()
-        self.state, reply = step(self.state, message, understand=self.understand)
+        message = message if isinstance(message, str) else str(message or "")
+        self._cancel.set()  # a generation still running from an abandoned turn stops between steps
+        with self._turn:
+            cancel = self._cancel = threading.Event()
+            self.state, reply = step(self.state, message, understand=self.understand)
+            takes: list[Take] = []
+            if reply.action == "generate" and self.music is not None:
+                takes, reply = self._generate(reply, cancel, progress, on_chunk)
+            return self.record(message[: limits.MAX_MESSAGE_CHARS], reply, takes)
+
+    def _generate(self, reply: Reply, cancel: threading.Event, progress: Optional[ProgressFn],
+                  on_chunk: Optional[Callable[[list[Any]], None]]) -> tuple[list[Take], Reply]:
+        number = self.state.rounds[-1].number
+        timed_out = threading.Event()
+
+        def time_out() -> None:
+            timed_out.set()
+            cancel.set()
+
+        timer = threading.Timer(limits.GENERATION_TIMEOUT_S, time_out)
+        timer.daemon = True
+        timer.start()
         takes: list[Take] = []
-        if reply.action == "generate" and self.music is not None:
-            timed_out = threading.Event()
-
-            def time_out() -> None:
-                timed_out.set()
-                self.cancel.set()
-
-            timer = threading.Timer(limits.GENERATION_TIMEOUT_S, time_out)
-            timer.daemon = True
-            timer.start()
-            try:
-                takes, note = self.music.render_round(self.state, folder_name=self.conversation_id,
-                                                      progress=progress, cancel=self.cancel, on_chunk=on_chunk)
-            except InterruptedError:
-                note = (f"Generation took longer than {limits.GENERATION_TIMEOUT_S} s and was stopped."
-                        if timed_out.is_set() else "Generation stopped.") + " Your earlier takes are still here."
-            except Exception as err:  # a failing model (out of memory, a crash) never ends the conversation
-                log.exception("generation failed")
-                note = f"Generation failed ({type(err).__name__}: {err}). Your earlier takes are still here."
-            finally:
-                timer.cancel()
-            self.state.rounds[-1].takes = takes
-            if note:
-                reply = reply.model_copy(update={"text": f"{reply.text} {note}"})
-        return self.record(message, reply, takes)
+        try:
+            takes, note = self.music.render_round(self.state, folder_name=self.conversation_id,
+                                                  progress=progress, cancel=cancel, on_chunk=on_chunk)
+        except InterruptedError:
+            self.state = discard_round(self.state, number)
+            text = reply_text("timed_out", limit=limits.GENERATION_TIMEOUT_S) if timed_out.is_set() \
+                else reply_text("stopped")
+            return [], reply.model_copy(update={"text": text, "action": "answer", "stopped": True})
+        except Exception as err:  # a failing model (out of memory, a crash) never ends the conversation
+            log.exception("generation failed")
+            note = reply_text("generation_failed", error=f"{type(err).__name__}: {err}")
+        finally:
+            timer.cancel()
+        for rnd in self.state.rounds:  # the round that started this generation, whatever came after
+            if rnd.number == number:
+                rnd.takes = takes
+        if note:
+            reply = reply.model_copy(update={"text": f"{reply.text} {note}"})
+        return takes, reply
 
     def record(self, message: str, reply: Reply, takes: list[Take]) -> TurnRecord:
         return TurnRecord(

@@ -4,9 +4,10 @@ from __future__ import annotations
 import random
 from typing import Callable, Literal, Optional
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.brief import MusicBrief
+from assistant.limits import MAX_TAKES
 
 Action = Literal["ask", "generate", "answer"]
 ProgressFn = Callable[[float, str], None]  # (fraction done, what is happening), from generation to the UIs
@@ -43,14 +44,17 @@ class Round(BaseModel):
 
 
 class Settings(BaseModel):
+    model_config = ConfigDict(validate_assignment=True)
+
     llm: str = "off"
     music: str = "off"
     seed: int = 0  # base of every derived seed: same settings, same conversation
-    takes: int = Field(default=2, ge=1, le=4)
+    takes: int = Field(default=2, ge=1, le=MAX_TAKES)
 
 
 class State(BaseModel):
     settings: Settings = Field(default_factory=Settings)
+    said_settings: list[str] = Field(default_factory=list)  # settings the user set in the chat ("takes")
     brief: MusicBrief = Field(default_factory=MusicBrief)
     phase: Phase = "new"
     user_paths: list[str] = Field(default_factory=list)  # set from the user's own words
@@ -63,6 +67,7 @@ class State(BaseModel):
     pending_message: Optional[str] = None  # a message held while asking "new song or change this one?"
     song: int = 1
     rounds: list[Round] = Field(default_factory=list)
+    rounds_started: int = 0  # numbers rounds uniquely, so a generation finds the round that started it
     kept_seed: Optional[int] = None
     turn: int = 0
 
@@ -86,6 +91,14 @@ class Reply(BaseModel):
     prompt: Optional[str] = None
     seeds: list[int] = Field(default_factory=list)
     notices: list[str] = Field(default_factory=list)
+    stopped: bool = False  # a generation was cancelled: its round is gone, earlier takes stay
+
+
+def discard_round(state: State, number: int) -> State:
+    """The state without a cancelled round: earlier rounds, takes and the brief stay as they were."""
+    rounds = [r for r in state.rounds if r.number != number]
+    phase = "generated" if rounds else ("collecting" if state.brief != MusicBrief() else "new")
+    return state.model_copy(update={"rounds": rounds, "phase": phase})
 
 
 def new_song_state(settings: Settings, song: int = 1) -> State:

@@ -51,13 +51,11 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
         never have to send it back."""
         session = conv.session if conv else None
         if session is None or session.state.settings.llm != llm or session.state.settings.music != music:
-            fresh = services.new_session(llm=llm, music=music, takes=int(takes), duration_s=float(duration))
+            fresh = services.new_session(llm=llm, music=music, takes=takes, duration_s=duration)
             if session is not None:  # a new backend keeps the conversation so far
                 fresh.state = session.state.model_copy(update={"settings": fresh.state.settings})
             session = fresh
-        session.state.settings.takes = int(takes)
-        if session.state.phase != "generated":
-            session.state.brief = session.state.brief.model_copy(update={"duration_s": float(duration)})
+        session.apply_settings(takes, duration)
         if conv is None:
             return Conversation(session)
         conv.session = session
@@ -185,14 +183,18 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
         outs.extend([box, chatbot, session_state, brief_panel, prompt, files, *current_audio, *keep_buttons,
                      *previous_audio])
         outs_live = [*outs, live]
-        events = [box.submit(respond, [box, *inputs], outs_live, api_name="chat"),
-                  send.click(respond, [box, *inputs], outs_live, api_name=False),
-                  chatbot.option_select(pick_option, inputs, outs_live, api_name=False),
-                  chatbot.like(liked, inputs, outs_live, api_name=False)]
+        # Every event that can generate shares one concurrency group: the limit is for the whole app,
+        # not per handler (assistant.music also holds a process-wide semaphore for API callers).
+        generating = dict(concurrency_id="generation", concurrency_limit=limits.MAX_CONCURRENT_GENERATIONS)
+        events = [box.submit(respond, [box, *inputs], outs_live, api_name="chat", **generating),
+                  send.click(respond, [box, *inputs], outs_live, api_name=False, **generating),
+                  chatbot.option_select(pick_option, inputs, outs_live, api_name=False, **generating),
+                  chatbot.like(liked, inputs, outs_live, api_name=False, **generating)]
         for i, button in enumerate(keep_buttons):
-            events.append(button.click(partial(respond, f"keep {i + 1}"), inputs, outs_live, api_name=False))
+            events.append(button.click(partial(respond, f"keep {i + 1}"), inputs, outs_live, api_name=False,
+                                       **generating))
         events.append(apply.click(edit_brief, [genre, bpm, brightness, width, space], box, api_name=False)
-                      .then(respond, [box, *inputs], outs_live, api_name=False))
+                      .then(respond, [box, *inputs], outs_live, api_name=False, **generating))
         stop_btn.click(stop, session_state, None, cancels=events, api_name=False)
     return demo
 
@@ -204,4 +206,5 @@ def main() -> None:
     demo.queue(default_concurrency_limit=limits.MAX_CONCURRENT_GENERATIONS, max_size=limits.MAX_QUEUE).launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0" if on_space else "127.0.0.1"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
-        allowed_paths=[str(config.output_dir.resolve())])
+        allowed_paths=[str(config.output_dir.resolve())],
+        max_file_size=limits.MAX_UPLOAD_BYTES)  # the app takes no uploads: only a tiny file gets through

@@ -1,0 +1,119 @@
+"""Reliability through the session API: cancelled work stays cancelled, one generation limit for the
+whole process, bounded messages, strict numbers and characters."""
+import math
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import assistant.music as music_module
+from assistant.music import MusicRenderer
+from assistant.session import Session
+from assistant.state import Settings
+
+
+def sketch_session(tmp_path: Path) -> Session:
+    return Session(Settings(seed=1), music=MusicRenderer("sketch", tmp_path), duration_s=2.0)
+
+
+def _wavs(tmp_path: Path) -> set[str]:
+    return {p.name for p in tmp_path.rglob("*.wav")}
+
+
+def test_a_cancelled_round_writes_nothing_and_never_touches_the_next_round(tmp_path: Path) -> None:
+    session = sketch_session(tmp_path)
+    first = session.send("house at 124 bpm with piano")
+    before = _wavs(tmp_path)
+    slow = threading.Thread(target=session.send, args=("make it 170 seconds long",))
+    slow.start()
+    time.sleep(0.4)
+    session.cancel.set()  # Stop, while the 170 s takes render
+    slow.join(timeout=30)
+    assert not slow.is_alive()
+    assert _wavs(tmp_path) == before  # the stopped round wrote no file
+    third = session.send("make it brighter")
+    rounds = session.state.rounds
+    assert [len(r.takes) for r in rounds] == [2, 2] and rounds[-1].takes[0].path == third.takes[0]["path"]
+    assert rounds[0].takes[0].path == first.takes[0]["path"]
+    time.sleep(0.5)
+    assert _wavs(tmp_path) == before | {Path(t["path"]).name for t in third.takes}  # nothing late
+
+
+def test_a_new_message_stops_an_abandoned_generation_first(tmp_path: Path) -> None:
+    session = sketch_session(tmp_path)
+    session.send("house at 124 bpm")
+    abandoned = threading.Thread(target=session.send, args=("make it 170 seconds long",))
+    abandoned.start()
+    time.sleep(0.4)
+    start = time.perf_counter()
+    record = session.send("make it 3 seconds long")  # the user moved on without pressing Stop
+    abandoned.join(timeout=30)
+    assert record.action == "generate" and time.perf_counter() - start < 10
+    assert [r.brief.duration_s for r in session.state.rounds] == [2.0, 3.0]  # the stopped round is gone
+    assert len(session.state.rounds[-1].takes) == 2
+
+
+def test_six_parallel_generations_never_run_more_than_two_at_once(tmp_path: Path, monkeypatch) -> None:
+    running, peak, lock = [0], [0], threading.Lock()
+    real = music_module.render_sketch
+
+    def instrumented(*args, **kwargs):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        try:
+            time.sleep(0.15)
+            return real(*args, **kwargs)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(music_module, "render_sketch", instrumented)
+    sessions = [sketch_session(tmp_path / str(i)) for i in range(6)]
+    threads = [threading.Thread(target=s.send, args=("techno at 130 bpm, surprise me",)) for s in sessions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert all(len(s.state.rounds[-1].takes) == 2 for s in sessions)
+    assert peak[0] == 2
+
+
+def test_a_huge_message_gives_a_bounded_record(tmp_path: Path) -> None:
+    session = Session(Settings())
+    record = session.send("techno " * 3_000_000)  # 21 MB
+    assert len(record.model_dump_json()) < 100_000
+    assert "first 2000 characters" in record.reply
+
+
+@pytest.mark.parametrize("message, bpm, duration, refused", [
+    ("house, 1e9 seconds", None, 10.0, True), ("1e309 bpm techno", None, 10.0, True),
+    ("inf bpm house", None, 10.0, True), ("tech\u200dno at 128 bpm", 128, 10.0, False),
+    ("house at 12\u200b4 bpm", 124, 10.0, False),
+])
+def test_numbers_and_characters_are_read_strictly(message: str, bpm, duration, refused: bool) -> None:
+    session = Session(Settings())
+    record = session.send(message)
+    assert session.state.brief.tempo.bpm == bpm and session.state.brief.duration_s == duration
+    if refused:
+        assert "isn't one, so I left it out" in record.reply
+    else:
+        assert session.state.brief.style.genre in ("techno", "house")
+
+
+@pytest.mark.parametrize("takes, duration", [(math.nan, math.nan), ("x", "y"), (99, math.inf), (None, -5)])
+def test_invalid_settings_from_a_client_keep_the_valid_ones(takes, duration) -> None:
+    session = Session(Settings(takes=3), duration_s=12.0)
+    session.apply_settings(takes, duration)
+    assert session.state.settings.takes == 3 and session.state.brief.duration_s == 12.0
+    record = session.send("house at 124 bpm, surprise me")
+    assert record.action == "generate"
+
+
+def test_what_the_user_said_wins_over_the_settings() -> None:
+    session = Session(Settings(takes=2), duration_s=10.0)
+    session.send("a 30 second house song with 3 takes")
+    session.apply_settings(2, 10.0)  # the UI's sliders, before the next turn
+    record = session.send("surprise me")
+    assert session.state.brief.duration_s == 30.0 and len(record.seeds) == 3
