@@ -12,6 +12,7 @@ MAX_UPLOAD_BYTES = 1024  # the app has no upload component; Gradio's upload rout
 MAX_FILES_PER_CONVERSATION = 48  # oldest rounds' WAVs go first (a kept take stays)
 MAX_TOTAL_MB = 2000  # all conversations together; oldest conversations' files go first
 GENERATION_TIMEOUT_S = 900  # a stuck generation is cancelled after this long
+MAX_HISTORY_MESSAGES = 80  # chat messages sent back to a browser or API client on each turn
 MAX_LISTED_ITEMS = 10  # how many refused items a notice names before "and N more"
 REFERENCE_MAX_WORDS = 6  # longest reference name matched ("godspeed you black emperor")
 REFERENCE_FUZZY_MIN_LETTERS = 6  # shorter names must be spelt right: "drake" is not "brake"
@@ -25,6 +26,6 @@ SPELLING_MAX_EDITS_LONG = 2
 __all__ = [
     "BPM_MAX", "BPM_MIN", "DURATION_MAX_S", "DURATION_MIN_S", "MAX_ITEMS", "MAX_WORDS", "MAX_MESSAGE_CHARS",
     "MAX_TAKES", "MUSICGEN_WINDOW_S", "DECODE_BUCKETS", "DECODE_CHECK_EVERY", "MAX_CONCURRENT_GENERATIONS", "MAX_QUEUE", "MAX_UPLOAD_BYTES", "MAX_FILES_PER_CONVERSATION", "MAX_TOTAL_MB",
-    "GENERATION_TIMEOUT_S", "MAX_LISTED_ITEMS", "REFERENCE_MAX_WORDS", "REFERENCE_FUZZY_MIN_LETTERS",
+    "GENERATION_TIMEOUT_S", "MAX_HISTORY_MESSAGES", "MAX_LISTED_ITEMS", "REFERENCE_MAX_WORDS", "REFERENCE_FUZZY_MIN_LETTERS",
     "REFERENCE_FUZZY_CUTOFF", "REFERENCE_MAX_MOODS", "TEMPO_WORD_MIN_CHANGE", "SPELLING_MIN_LETTERS", "SPELLING_LONG_WORD", "SPELLING_MAX_EDITS_LONG",
 ]

@@ -48,3 +48,27 @@ def test_zerogpu_estimate_accepts_the_handlers_arguments(monkeypatch) -> None:
 
     assert handler("hi", None, "off", "sketch", 2, 10) == "ok" and calls == [int(estimate_gpu_seconds(2, 10))]
     assert calls == [25]  # 20 s load + 3 s warm-up + 2 x (0.106 s per audio second x 10 s x 1.04)
+
+
+def test_links_only_to_http_and_no_images_and_quotes_escaped_once() -> None:
+    from webui.view import safe_text
+
+    text = safe_text("[click](javascript:alert(1)) ![x](http://evil/x.png) [ok](https://example.org) it's <b>")
+    assert "](javascript" not in text and "![" not in text and "[ok](https://example.org)" in text
+    assert "it's" in text and "&#x27;" not in text and "<b>" not in text
+
+
+def test_the_history_sent_back_is_bounded_and_cleaned_takes_show_as_expired(tmp_path) -> None:
+    import gradio as gr
+
+    from webui.view import MAX_HISTORY_MESSAGES, visible_history
+
+    kept = tmp_path / "kept.wav"
+    kept.write_bytes(b"RIFF")
+    history = [gr.ChatMessage(role="user", content=f"message {i}") for i in range(200)]
+    history += [gr.ChatMessage(role="assistant", content=gr.Audio(value=str(kept), label="take 1 · seed 1")),
+                gr.ChatMessage(role="assistant", content=gr.Audio(value=str(tmp_path / "gone.wav"), label="take 2 · seed 2"))]
+    shown = visible_history(history)
+    assert len(shown) == MAX_HISTORY_MESSAGES
+    assert isinstance(shown[-2].content, gr.Audio)
+    assert shown[-1].content.startswith("take 2 · seed 2: expired")

@@ -49,6 +49,7 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
     def session_for(conv: Optional[Conversation], llm: str, music: str, takes: int, duration: float) -> Conversation:
         """This browser session's conversation; the chat history lives here, server-side, so API clients
         never have to send it back."""
+        llm, music = llm or config.llm, music or config.music  # an API client may send null
         session = conv.session if conv else None
         if session is None or session.state.settings.llm != llm or session.state.settings.music != music:
             fresh = services.new_session(llm=llm, music=music, takes=takes, duration_s=duration)
@@ -68,7 +69,7 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
                  for i, (p, label) in enumerate(current)]
         keep = [gr.Button(visible=p is not None) for p, _ in current]
         before = [gr.Audio(value=p, label=label or "", visible=p is not None) for p, label in previous]
-        return [history, conv, view.brief_markdown(session), view.last_prompt(session),
+        return [view.visible_history(history), conv, view.brief_markdown(session), view.last_prompt(session),
                 view.downloads(session) or None, *audio, *keep, *before]
 
     @on_gpu(gpu_seconds)

@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import html
+import re
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
+from assistant import limits
 from assistant.brief import describe_value, get_path
 from assistant.session import Session, TurnRecord
 
-MAX_TAKES = 4
+MAX_TAKES = limits.MAX_TAKES
+MAX_HISTORY_MESSAGES = limits.MAX_HISTORY_MESSAGES
+EXPIRED = "{label}: expired (takes are kept for a while, then cleaned up; say 'more variations' or use its seed)"
 CONTROL_PATHS = {
     "Style": ["style.genre", "style.mood"],
     "Tempo": ["tempo.bpm", "tempo.feel"],
@@ -31,15 +36,49 @@ def take_label(take: dict[str, Any], number: int) -> str:
     return " · ".join(parts)
 
 
+MARKDOWN_LINK = re.compile(r"(!?)\[([^\]]*)\]\(\s*([^)\s]*)[^)]*\)")
+
+
+def safe_text(text: str) -> str:
+    """Text for the chat, escaped once here: HTML tags shown as text (quotes left alone, so API
+    clients read "it's", not "it&#x27;s"), images never loaded, links only to http(s)."""
+    escaped = html.escape(text, quote=False)
+
+    def link(m: re.Match) -> str:
+        image, label, target = m.groups()
+        if image or not re.match(r"https?://", target, re.I):
+            return f"{label} ({target})" if target else label
+        return m.group(0)
+
+    return MARKDOWN_LINK.sub(link, escaped)
+
+
 def chat_messages(record: TurnRecord) -> list[gr.ChatMessage]:
     """One turn as chat messages: the user's words (escaped), the reply with options, one per take."""
-    messages = [gr.ChatMessage(role="user", content=html.escape(record.user))]
+    messages = [gr.ChatMessage(role="user", content=safe_text(record.user))]
     options = [{"label": o, "value": o} for o in record.options]
-    messages.append(gr.ChatMessage(role="assistant", content=html.escape(record.reply), options=options))
+    messages.append(gr.ChatMessage(role="assistant", content=safe_text(record.reply), options=options))
     for number, take in enumerate(record.takes, start=1):  # a player per take, open in the chat
         messages.append(gr.ChatMessage(role="assistant", content=gr.Audio(
             value=take["path"], label=take_label(take, number), buttons=["download"])))
     return messages
+
+
+def visible_history(history: list[Any]) -> list[Any]:
+    """What is sent back to the browser: the last MAX_HISTORY_MESSAGES messages (each reply re-sends
+    the history, so it must stay bounded), with takes whose files were cleaned up shown as expired
+    instead of as players that fail."""
+    shown = []
+    for message in history[-MAX_HISTORY_MESSAGES:]:
+        content = getattr(message, "content", None)
+        path = getattr(content, "value", None) if isinstance(content, gr.Audio) else None
+        if isinstance(path, dict):
+            path = path.get("path")
+        if path and not Path(str(path)).exists():
+            label = getattr(content, "label", None) or "take"
+            message = gr.ChatMessage(role="assistant", content=EXPIRED.format(label=label))
+        shown.append(message)
+    return shown
 
 
 def take_numbers(history_length: int, record: TurnRecord) -> dict[int, int]:
@@ -60,7 +99,7 @@ def brief_markdown(session: Session | None) -> str:
             value = get_path(state.brief, path)
             if value in (None, []):
                 continue
-            text = html.escape(describe_value(value))
+            text = safe_text(describe_value(value))
             leaf = path.split(".")[-1]
             if path in state.user_paths:
                 cells.append(f"{leaf}: **{text}**")
