@@ -35,8 +35,8 @@ class Answer(BaseModel):
 def _data() -> tuple[dict, dict, dict]:
     def load(path):
         return yaml.safe_load(path.read_text(encoding="utf-8"))
-    return load(PROMPTS_DIR / "glossary.yaml"), load(PROMPTS_DIR / "vocab" / "questions.yaml"), \
-        load(PROMPTS_DIR / "labels.yaml")
+    glossary = {str(term): entry for term, entry in load(PROMPTS_DIR / "glossary.yaml").items()}  # YAML reads 808 as a number
+    return glossary, load(PROMPTS_DIR / "vocab" / "questions.yaml"), load(PROMPTS_DIR / "labels.yaml")
 
 
 @lru_cache(maxsize=1)

@@ -108,9 +108,10 @@ def _step(state: State, message: str, understand: Optional[object]) -> tuple[Sta
 
 
 def _off_topic(state: State, text: str, understand: Optional[object]) -> tuple[State, Reply]:
+    """Always the template: the 135M model's own wording, even checked, claimed an age and
+    apologised for nothing on held-out questions (bench/answers.py), and never helped."""
     pending = reply(f"ask_{state.pending}", **_ask_vars(state)) if state.pending else ""
-    wording = understand.answer(state, text) if understand is not None else None
-    return state, _answer(state, wording or reply("off_topic", pending=pending))
+    return state, _answer(state, reply("off_topic", pending=pending))
 
 
 COMMAND_INTENTS = {"new_song", "surprise", "more_variations", "like", "help", "show_brief", "generate",

@@ -4,7 +4,8 @@ The embedded 135M model hallucinates, so it never writes values we then hope to 
 a mood from the moods the assistant can act on, when the rules and the reference layer left the
 style open (each candidate scored by its likelihood, so only a candidate can come out); and a turn
 kind for messages nothing else could place (a grammar built from the kinds, validated again). What
-it chooses is marked as inferred, never as said. Off-topic wording it writes is checked before use.
+it chooses is marked as inferred, never as said. It writes no sentence a user reads: its off-topic
+wording, even checked, invented facts on held-out questions, so replies come from the templates.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel
 
-from assistant.extract import Extraction, extract
+from assistant.extract import Extraction
 from assistant.llm import LanguageModel, LLMError
 from assistant.state import State
 from assistant.templates import prompt_file
@@ -24,13 +25,7 @@ log = logging.getLogger(__name__)
 
 PLACED_INTENTS = {"new_song", "surprise", "more_variations", "like", "help", "show_brief", "generate",
                   "greeting", "thanks", "request"}
-ANSWER_MAX_WORDS = 40
 QUESTION = re.compile(r"\?\s*$|^(?:what|how|why|who|where|when|which|is|are|do|does|can|could)\b")
-# What a free-text reply must never do: echo our prompt, console a loss nobody mentioned, promise
-# something the code doesn't do.
-UNSAFE_ANSWER = re.compile(
-    r"system prompt|instruction|http|<|```|you are musicbrief|sorry for your loss|condolence|passed away|"
-    r"rest in peace|\bi'?ll\b|\bi will\b|\bi can (?:generate|create|make|play|send)|random number|download link")
 
 
 NULL_REQUEST = "some music"
@@ -118,40 +113,3 @@ class Understanding:
             return {"help"}
         log.debug("LLM classification %r rejected for %r", kind, text)
         return set()
-
-    def answer(self, state: State, text: str) -> Optional[str]:
-        """A friendly off-topic reply in the LLM's words, or None to use the template."""
-        system = prompt_file("answer")
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": text[:500]}]
-        try:
-            wording = self.llm.chat(messages, max_tokens=48)
-        except LLMError as err:
-            log.debug("LLM answer skipped: %s", err)
-            return None
-        return wording if acceptable_answer(wording, state, system) else None
-
-
-def echoes(wording: str, source: str, span: int = 5) -> bool:
-    """True when the wording repeats `span` consecutive words of our own prompt."""
-    ours = source.lower().split()
-    grams = {" ".join(ours[i:i + span]) for i in range(len(ours) - span + 1)}
-    theirs = wording.lower().split()
-    return any(" ".join(theirs[i:i + span]) in grams for i in range(len(theirs) - span + 1))
-
-
-def acceptable_answer(wording: str, state: State, system: str = "") -> bool:
-    """Short, on-topic, no echo of our prompt, no condolences or promises, and naming no musical
-    value the brief doesn't hold."""
-    words = wording.split()
-    if not 3 <= len(words) <= ANSWER_MAX_WORDS or "\n\n" in wording:
-        return False
-    lowered = wording.lower()
-    if not re.search(r"\b(music|song|track|sound|tune)", lowered):
-        return False
-    if UNSAFE_ANSWER.search(lowered) or (system and echoes(wording, system)):
-        return False
-    said = extract(wording)
-    brief = state.brief
-    held = {brief.style.genre, *brief.style.mood, *brief.palette.instruments}
-    named = set(said.genres + said.moods + said.instruments)
-    return named <= held and not said.references

@@ -88,40 +88,17 @@ def test_exceptions_and_timeouts_fall_back_to_the_rules(failure: Exception) -> N
     assert reply.action == "ask" and reply.asks_about == ["style"]
 
 
-@pytest.mark.parametrize("wording", [
-    "I'm sorry for your loss. Let's make a song together.",
-    "I'll use a random number to pick your song.",
-    "You are MusicBrief, a friendly assistant that helps people describe music.",
-])
-def test_unsafe_free_text_answers_are_replaced_by_the_template(wording: str) -> None:
-    llm = ScriptedLLM().enqueue('{"kind": "other"}', wording)
+def test_off_topic_replies_are_always_the_template_even_with_the_llm_on() -> None:
+    llm = ScriptedLLM().enqueue('{"kind": "other"}', "I'm a music AI, and I'm 20 years old.")
     _, [reply] = run(llm, "blorp zint quaxle")
     assert reply.text.startswith("I'm here to shape music")
+    assert all("20 years" not in str(m) for m in llm.history)  # the model was never asked to write it
 
 
 def test_invalid_json_from_the_classifier_is_ignored() -> None:
     llm = ScriptedLLM().enqueue("{not json")
     state, [reply] = run(llm, "what is the meaning of the blue parrot?")
     assert reply.action == "answer"
-
-
-def test_an_over_long_or_off_brief_answer_is_replaced_by_the_template() -> None:
-    long_answer = "music " * 80
-    llm = ScriptedLLM().enqueue('{"kind": "other"}', long_answer)
-    _, [reply] = run(llm, "blorp zint quaxle")
-    assert reply.text.startswith("I'm here to shape music")
-
-
-def test_an_answer_naming_values_outside_the_brief_is_rejected() -> None:
-    llm = ScriptedLLM().enqueue('{"kind": "other"}', "Let's make some techno music with 808s!")
-    _, [reply] = run(llm, "blorp zint quaxle")
-    assert "techno" not in reply.text
-
-
-def test_a_good_answer_is_used() -> None:
-    llm = ScriptedLLM().enqueue('{"kind": "other"}', "Sure! Tell me about the song you want to hear.")
-    _, [reply] = run(llm, "blorp zint quaxle")
-    assert reply.text == "Sure! Tell me about the song you want to hear."
 
 
 def test_classification_needs_the_users_words() -> None:

@@ -94,3 +94,13 @@ def test_with_instruments_named_an_occasion_offers_its_genres_as_options() -> No
 def test_an_era_is_the_weakest_hint() -> None:
     state, _ = step(State(), "a 90s rave")
     assert state.brief.style.genre == "techno"  # the rave decides, the decade only colours
+
+
+def test_every_glossary_term_is_answered_by_name_and_leaves_the_brief_alone() -> None:
+    from assistant.answers import _data
+
+    for term in _data()[0]:
+        state = State()
+        state, reply = step(state, f"what is {term}?")
+        assert reply.action == "answer" and state.brief == State().brief, term
+        assert "I don't know" not in reply.text and "shape music" not in reply.text, term
