@@ -100,6 +100,9 @@ def _step(state: State, message: str, understand: Optional[object]) -> tuple[Sta
         return _update_and_generate(state, ex, force=True)
     if "request" in intents and state.phase == "new":
         return _decide(state, [])
+    if ex.notices and not ex.names_music():  # "1e309 bpm": say what was refused, not "off-topic"
+        pending = reply(f"ask_{state.pending}", **_ask_vars(state)) if state.pending else ""
+        return state, _answer(state, " ".join([*ex.notices, pending]).strip())
     if "greeting" in intents:
         return state, _answer(state, reply("greeting"))
     if "thanks" in intents:

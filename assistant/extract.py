@@ -67,6 +67,9 @@ class Extraction(BaseModel):
         )
 
 
+LINK = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*:)?//\S+|\b(?:javascript|data|vbscript|mailto):\S*")
+
+
 def normalise(message: str) -> str:
     """Lowercase, unify quotes and dashes, drop control characters, bound the length."""
     text = unicodedata.normalize("NFKC", message)[:MAX_MESSAGE_CHARS]
@@ -74,6 +77,7 @@ def normalise(message: str) -> str:
     # Zero-width and other format characters vanish ("tech\u200dno" is techno); other control
     # characters become spaces.
     text = "".join("" if unicodedata.category(ch) == "Cf" else ch if ch.isprintable() else " " for ch in text)
+    text = LINK.sub(" ", text)  # a link's words ("http://evil/...") are not a description of music
     return " ".join(text.lower().split())
 
 

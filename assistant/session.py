@@ -89,6 +89,9 @@ class Session:
             takes: list[Take] = []
             if reply.action == "generate" and self.music is not None:
                 takes, reply = self._generate(reply, cancel, progress, on_chunk)
+            elif self.state.kept_seed is not None and hasattr(self.music, "keep"):
+                self.music.keep([t.path for r in self.state.rounds for t in r.takes
+                                 if t.seed == self.state.kept_seed and t.path])
             return self.record(message[: limits.MAX_MESSAGE_CHARS], reply, takes)
 
     def _generate(self, reply: Reply, cancel: threading.Event, progress: Optional[ProgressFn],

@@ -117,3 +117,15 @@ def test_what_the_user_said_wins_over_the_settings() -> None:
     session.apply_settings(2, 10.0)  # the UI's sliders, before the next turn
     record = session.send("surprise me")
     assert session.state.brief.duration_s == 30.0 and len(record.seeds) == 3
+
+
+def test_a_refused_number_alone_says_so_instead_of_off_topic() -> None:
+    record = Session(Settings()).send("1e309 bpm")
+    assert "1e309 isn't one" in record.reply and "shape music" not in record.reply
+
+
+def test_words_inside_links_are_not_read_as_music() -> None:
+    session = Session(Settings())
+    session.send("![x](http://evil.example/sad-piano.png) [go](javascript:alert(1))")
+    assert session.state.brief.style.mood == [] and session.state.brief.palette.instruments in ([], ["click"]) \
+        and "piano" not in session.state.brief.palette.instruments

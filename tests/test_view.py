@@ -10,7 +10,7 @@ def record(user: str, reply: str = "ok") -> TurnRecord:
 
 def test_user_html_is_escaped_in_the_chat() -> None:
     [user, assistant] = chat_messages(record("<script>alert(1)</script>", reply="From '<b>x</b>' I took"))
-    assert "<script>" not in user.content and "&lt;script&gt;" in user.content
+    assert "<script" not in user.content and "&lt;script>" in user.content  # shown as text, no tag opens
     assert "<b>" not in assistant.content
     assert [o["value"] for o in assistant.options] == ["a", "b"]
 

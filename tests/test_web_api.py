@@ -57,3 +57,24 @@ def test_musicgen_takes_stream_a_live_preview_then_arrive(tmp_path: Path) -> Non
     data, rate = sf.read(path)
     assert rate == 32000 and data.shape[0] >= int(2.9 * 32000)
     assert "sketch" not in final[1][-1]["content"][0]["constructor_args"]["label"]
+
+
+def test_malformed_api_calls_get_a_4xx_with_a_message(tmp_path: Path) -> None:
+    import json
+    import urllib.error
+    import urllib.request
+
+    with running_app(tmp_path) as url:
+        codes = []
+        for path, body in [("gradio_api/queue/join", '{"fn_index": 999, "data": [], "session_hash": "abc"}'),
+                           ("gradio_api/call/nonexistent", '{"data": []}'),
+                           ("gradio_api/queue/join", "not json")]:
+            request = urllib.request.Request(url + path, data=body.encode(), headers={"Content-Type": "application/json"})
+            try:
+                urllib.request.urlopen(request, timeout=10)
+                codes.append(200)
+            except urllib.error.HTTPError as err:
+                codes.append(err.code)
+                assert json.loads(err.read())  # a message, not a bare error page
+        assert all(400 <= code < 500 for code in codes), codes
+        assert urllib.request.urlopen(url, timeout=5).status == 200  # the server is still up

@@ -10,11 +10,13 @@ from functools import partial
 from typing import Any, Iterator, Optional
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from assistant import limits
 from assistant.config import AppConfig, load_config
 from assistant.services import SharedServices, musicgen_weights_present
 from assistant.musicgen import estimate_gpu_seconds
+from webui.api_guard import MalformedRequestGuard
 from webui.conversation import Conversation
 from webui import view
 from webui.zerogpu import on_gpu
@@ -44,6 +46,8 @@ def gpu_seconds(message: str, conv: Any, llm: str, music: str, takes: float, dur
 def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
     config = config or load_config()
     services = SharedServices(config)
+    config.output_dir.mkdir(parents=True, exist_ok=True)
+    gr.set_static_paths([str(config.output_dir.resolve())])  # takes are served in place, never copied to Gradio's cache
     music_choices = sorted({config.music, "sketch", "musicgen"})
 
     def session_for(conv: Optional[Conversation], llm: str, music: str, takes: int, duration: float) -> Conversation:
@@ -201,6 +205,8 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
 
 
 def main() -> None:
+    logging.basicConfig(level=os.environ.get("MUSICBRIEF_LOG", "WARNING").upper(),
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
     config = load_config()
     demo = build_demo(config)
     on_space = bool(os.environ.get("SPACE_ID"))
@@ -208,4 +214,5 @@ def main() -> None:
         server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0" if on_space else "127.0.0.1"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
         allowed_paths=[str(config.output_dir.resolve())],
-        max_file_size=limits.MAX_UPLOAD_BYTES)  # the app takes no uploads: only a tiny file gets through
+        max_file_size=limits.MAX_UPLOAD_BYTES,  # the app takes no uploads: only a tiny file gets through
+        app_kwargs={"middleware": [Middleware(MalformedRequestGuard)]})

@@ -1,7 +1,6 @@
 """Pure translation from a conversation to what the page shows: chat messages, brief, takes."""
 from __future__ import annotations
 
-import html
 import re
 from pathlib import Path
 from typing import Any
@@ -40,9 +39,10 @@ MARKDOWN_LINK = re.compile(r"(!?)\[([^\]]*)\]\(\s*([^)\s]*)[^)]*\)")
 
 
 def safe_text(text: str) -> str:
-    """Text for the chat, escaped once here: HTML tags shown as text (quotes left alone, so API
-    clients read "it's", not "it&#x27;s"), images never loaded, links only to http(s)."""
-    escaped = html.escape(text, quote=False)
+    """Text for the chat, escaped once here: no HTML tag can open ("<" shown as text), everything
+    else left as written, so API clients read "it's", "r&b" and "intro > outro" and not entities;
+    images are never loaded and links go only to http(s)."""
+    escaped = text.replace("<", "&lt;")
 
     def link(m: re.Match) -> str:
         image, label, target = m.groups()
