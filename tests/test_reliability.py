@@ -129,3 +129,17 @@ def test_words_inside_links_are_not_read_as_music() -> None:
     session.send("![x](http://evil.example/sad-piano.png) [go](javascript:alert(1))")
     assert session.state.brief.style.mood == [] and session.state.brief.palette.instruments in ([], ["click"]) \
         and "piano" not in session.state.brief.palette.instruments
+
+
+def test_one_users_volume_never_deletes_another_users_kept_take(tmp_path: Path, monkeypatch) -> None:
+    from assistant import limits
+
+    monkeypatch.setattr(limits, "MAX_TOTAL_MB", 0.5)  # about 2 takes of 2 s
+    keeper, filler = sketch_session(tmp_path), sketch_session(tmp_path)
+    first = keeper.send("house at 124 bpm")
+    keeper.send("keep 1")
+    kept = Path(first.takes[0]["path"])
+    for _ in range(4):
+        filler.send("techno at 130 bpm, more variations" if filler.state.rounds else "techno at 130 bpm")
+    assert kept.exists()
+    assert not Path(first.takes[1]["path"]).exists()  # the other, unkept take made room

@@ -78,3 +78,28 @@ def test_malformed_api_calls_get_a_4xx_with_a_message(tmp_path: Path) -> None:
                 assert json.loads(err.read())  # a message, not a bare error page
         assert all(400 <= code < 500 for code in codes), codes
         assert urllib.request.urlopen(url, timeout=5).status == 200  # the server is still up
+
+
+def test_takes_never_fill_gradios_cache_and_uploads_are_refused(tmp_path: Path) -> None:
+    import urllib.error
+    import urllib.request
+    import uuid
+
+    cache = tmp_path / "gradio-cache"
+    with running_app(tmp_path, GRADIO_TEMP_DIR=str(cache)) as url:
+        client = Client(url, verbose=False)
+        client.predict("house at 124 bpm", "off", "sketch", 1, 2, api_name="/chat")
+        for _ in range(29):
+            client.predict("more variations", "off", "sketch", 1, 2, api_name="/chat")
+        cached = sum(p.stat().st_size for p in cache.rglob("*") if p.is_file()) if cache.exists() else 0
+        outputs = sum(p.stat().st_size for p in tmp_path.rglob("*.wav") if cache not in p.parents)
+        assert cached < 100_000, cached  # 30 rounds of takes served in place, not copied
+        assert outputs < 48 * 300_000  # within the per-conversation file limit
+        boundary = uuid.uuid4().hex
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"x.wav\"\r\n"
+                f"Content-Type: audio/wav\r\n\r\n").encode() + b"0" * 20_000 + f"\r\n--{boundary}--\r\n".encode()
+        request = urllib.request.Request(url + "gradio_api/upload", data=body,
+                                         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert 400 <= refused.value.code < 500
