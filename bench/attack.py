@@ -43,6 +43,10 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def log_text(outputs: Path) -> str:
+    return (outputs / "app.log").read_text()
+
+
 def raw_call(url: str, data: str) -> str:
     """The chat endpoint called with hand-written JSON (gradio_client can't send NaN): the event's text."""
     import json
@@ -95,7 +99,7 @@ def main() -> None:
                      f"(limit {limits.MAX_TOTAL_MB} MB; cache {folder_mb(cache):.2f} MB)",
                      errors == 0 and disk1 <= limits.MAX_TOTAL_MB))
 
-        log = (outputs / "app.log").read_text()
+        log = log_text(outputs)
         peak = max([int(n) for n in re.findall(r"generation started \((\d+) running\)", log)] or [0])
         rows.append(("most generations running at once", f"{peak} (limit {limits.MAX_CONCURRENT_GENERATIONS})",
                      peak == limits.MAX_CONCURRENT_GENERATIONS))
@@ -103,17 +107,20 @@ def main() -> None:
         client = Client(url, verbose=False)
         client.predict("house at 124 bpm", "off", "sketch", 2, 3, api_name="/chat")
         before = {p.name for p in outputs.rglob("*.wav")}
-        job = client.submit("make it 170 seconds long", "off", "sketch", 2, 170, api_name="/chat")
-        time.sleep(1.5)
+        started = log_text(outputs).count("generation started")
+        job = client.submit("make it 170 seconds long", "off", "sketch", 2, 3, api_name="/chat")
+        deadline = time.time() + 60
+        while log_text(outputs).count("generation started") == started and time.time() < deadline:
+            time.sleep(0.1)  # cancel only once the long round is really generating
+        time.sleep(1.0)
         job.cancel()
         cancelled_at = time.time()
         out = client.predict("make it 3 seconds long and brighter", "off", "sketch", 2, 3, api_name="/chat")
         time.sleep(3)
-        late = [p for p in outputs.rglob("*.wav") if p.name not in before and p.stat().st_mtime > cancelled_at
-                and "170" in p.name]
+        late = [p for p in outputs.rglob("*.wav") if p.name not in before and p.name.startswith("round02")]
         new = sorted(p.name for p in outputs.rglob("*.wav") if p.name not in before)
         rows.append(("cancel, then a new turn", f"files written after the cancel for the cancelled round: {len(late)}; "
-                     f"new files: {new}", not late and len(new) == 2))
+                     f"new files: {new}", not late and len(new) == 2 and all(n.startswith("round03") for n in new)))
 
         response = client.predict("techno " * 3_000_000, "off", "sketch", 2, 3, api_name="/chat")
         size = len(repr(response).encode())
