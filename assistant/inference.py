@@ -8,9 +8,7 @@ within a kind, the longer phrase ("tokyo at night" before "driving").
 """
 from __future__ import annotations
 
-from typing import Optional
-
-from assistant.extract import Extraction, extract
+from assistant.extract import Extraction
 from assistant.limits import REFERENCE_MAX_MOODS
 from assistant.references import Reference
 from assistant.vocab import vocabulary
@@ -33,8 +31,8 @@ def genre_candidates(references: list[Reference]) -> list[str]:
     return out
 
 
-def from_references(ex: Extraction, genre: Optional[str] = None) -> Extraction:
-    """Fill what the message left open from its references; `genre` picks among the candidates.
+def from_references(ex: Extraction) -> Extraction:
+    """Fill what the message left open from its references (the best genre candidate first).
 
     The more the user said, the less is inferred: with a genre named, references add moods only;
     with instruments named, an artist, medium or era adds its genre only (an occasion adds nothing,
@@ -53,9 +51,8 @@ def from_references(ex: Extraction, genre: Optional[str] = None) -> Extraction:
     style_refs = [r for r in refs if r.kind != "occasion"]
     if not named_genre and (style_refs or not named_palette):
         candidates = genre_candidates(style_refs if named_palette else refs)
-        chosen = genre if genre in candidates else (candidates[0] if candidates else None)
-        if chosen:
-            update["genres"] = [chosen]
+        if candidates:
+            update["genres"] = candidates[:1]
             inferred.append("genres")
     if named_palette:
         return ex.model_copy(update={**update, "inferred": inferred})
@@ -84,11 +81,6 @@ def from_references(ex: Extraction, genre: Optional[str] = None) -> Extraction:
         update["production"] = list(dict.fromkeys(production))[:2]
         inferred.append("production")
     return ex.model_copy(update={**update, "inferred": inferred})
-
-
-def read(text: str) -> Extraction:
-    """The deterministic reading of a message: its own words, then what its references imply."""
-    return from_references(extract(text))
 
 
 def described_artists(ex: Extraction) -> list[Reference]:
