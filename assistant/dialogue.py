@@ -107,10 +107,10 @@ def _step(state: State, message: str, understand: Optional[object]) -> tuple[Sta
         return state, _answer(state, reply("greeting"))
     if "thanks" in intents:
         return state, _answer(state, reply("thanks"))
-    return _off_topic(state, text, understand)
+    return _off_topic(state)
 
 
-def _off_topic(state: State, text: str, understand: Optional[object]) -> tuple[State, Reply]:
+def _off_topic(state: State) -> tuple[State, Reply]:
     """Always the template: the 135M model's own wording, even checked, claimed an age and
     apologised for nothing on held-out questions (bench/answers.py), and never helped."""
     pending = reply(f"ask_{state.pending}", **_ask_vars(state)) if state.pending else ""
@@ -174,7 +174,7 @@ def _question(state: State, asked: tuple[str, str], ex: Extraction, intents: set
         if (ex.names_music() and not pure_question(question)) or looks_like_request(question) or commands:
             return None
         if not mentions_music(question):
-            return _off_topic(state, question, understand)
+            return _off_topic(state)
         return state, _answer(state, then_ask(reply("dont_know"), state))
     if rest:
         rest_ex = extract(correct(rest))

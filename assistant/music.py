@@ -51,13 +51,13 @@ def crossfade(a: np.ndarray, b: np.ndarray, samples: int) -> np.ndarray:
 
 _SLOTS = threading.BoundedSemaphore(limits.MAX_CONCURRENT_GENERATIONS)
 _KEPT: set[str] = set()  # every conversation's kept takes: the shared size limit never removes them
-_KEPT_LOCK = threading.Lock()
+_LOCK = threading.Lock()  # guards _KEPT and _running
 _running = [0]
 
 
 def remember_kept(paths: list[str]) -> None:
     """A take someone kept survives the total-size limit, whoever else fills the disk."""
-    with _KEPT_LOCK:
+    with _LOCK:
         _KEPT.update(p for p in paths if p)
 
 
@@ -68,13 +68,13 @@ def generation_slot(cancel: Optional[threading.Event]) -> Iterator[None]:
     leaves the queue without generating."""
     while not _SLOTS.acquire(timeout=0.05):
         _check(cancel)
-    with _KEPT_LOCK:
+    with _LOCK:
         _running[0] += 1
         log.info("generation started (%d running)", _running[0])
     try:
         yield
     finally:
-        with _KEPT_LOCK:
+        with _LOCK:
             _running[0] -= 1
             log.info("generation ended (%d running)", _running[0])
         _SLOTS.release()
@@ -143,7 +143,7 @@ class MusicRenderer:
             takes.append(Take(number=number, seed=seed, path=str(path), duration_s=round(len(stereo) / sample_rate, 2),
                               sample_rate=sample_rate, analysis=analysis, sketch=sketch))
         kept = {t.path for r in state.rounds for t in r.takes if t.seed == state.kept_seed and t.path}
-        with _KEPT_LOCK:
+        with _LOCK:
             kept |= _KEPT
         removed = post.enforce_disk_limits(self.output_dir, folder, limits.MAX_FILES_PER_CONVERSATION,
                                            limits.MAX_TOTAL_MB, protect=kept | {t.path for t in takes},

@@ -85,11 +85,12 @@ class Session:
         self._cancel.set()  # a generation still running from an abandoned turn stops between steps
         with self._turn:
             cancel = self._cancel = threading.Event()
+            kept_before = self.state.kept_seed
             self.state, reply = step(self.state, message, understand=self.understand)
             takes: list[Take] = []
             if reply.action == "generate" and self.music is not None:
                 takes, reply = self._generate(reply, cancel, progress, on_chunk)
-            elif self.state.kept_seed is not None and hasattr(self.music, "keep"):
+            elif self.state.kept_seed not in (None, kept_before) and hasattr(self.music, "keep"):
                 self.music.keep([t.path for r in self.state.rounds for t in r.takes
                                  if t.seed == self.state.kept_seed and t.path])
             return self.record(message[: limits.MAX_MESSAGE_CHARS], reply, takes)

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from assistant.extract import Extraction
 from assistant.llm import LanguageModel, LLMError
+from assistant.references import reference_index
 from assistant.state import State
 from assistant.templates import prompt_file
 from assistant.vocab import vocabulary
@@ -38,8 +39,6 @@ class TurnKind(BaseModel):
 
 def unexplained_words(text: str) -> list[str]:
     """Words the vocabularies and references did not place and that are not filler."""
-    from assistant.references import reference_index
-
     vocab = vocabulary()
     covered = list(text)
     spans = [(m.start, m.end) for m in vocab.find_all(text)] + [(m.start, m.end) for m in reference_index().find(text)]
@@ -54,7 +53,7 @@ def style_open(state: State, ex: Extraction) -> bool:
 
 
 class Understanding:
-    """LLM helper: a grammar-bound mood choice, turn classification, and checked off-topic wording."""
+    """LLM helper: a mood chosen by likelihood from our list, and a grammar-bound turn classification."""
 
     def __init__(self, llm: LanguageModel):
         self.llm = llm
