@@ -86,7 +86,9 @@ def estimate_bpm(audio: np.ndarray, sample_rate: int, expected: Optional[float] 
     return round(tempo, 1)
 
 
-def analyse(audio: np.ndarray, sample_rate: int, expected_bpm: Optional[float] = None) -> Analysis:
+def analyse(audio: np.ndarray, sample_rate: int, expected_bpm: Optional[float] = None,
+            measured_bpm: Optional[float] = None) -> Analysis:
+    """`measured_bpm` skips the tempo estimate when it is known (a re-mix keeps the tempo)."""
     import pyloudnorm
 
     mono = audio.mean(axis=1) if audio.ndim == 2 else audio
@@ -97,7 +99,8 @@ def analyse(audio: np.ndarray, sample_rate: int, expected_bpm: Optional[float] =
     threshold = 10 ** (SILENCE_DB / 20)
     loud = np.nonzero(np.abs(mono) > threshold)[0]
     silence_tail = (len(mono) - 1 - loud[-1]) / sample_rate if len(loud) else len(mono) / sample_rate
-    return Analysis(bpm=estimate_bpm(audio, sample_rate, expected_bpm), loudness_lufs=loudness,
+    bpm = measured_bpm if measured_bpm is not None else estimate_bpm(audio, sample_rate, expected_bpm)
+    return Analysis(bpm=bpm, loudness_lufs=loudness,
                     silence_tail_s=round(float(silence_tail), 2), clipped=bool(np.abs(audio).max() >= 0.999))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any, Optional
 
@@ -99,8 +100,22 @@ def main(argv: Optional[list[str]] = None) -> int:
     _common(sub.add_parser("chat", help="interactive chat in the terminal"))
     _common(sub.add_parser("refine", help="stdin requests -> JSON briefs and prompts"))
     args = parser.parse_args(argv)
-    return {"run": cmd_run, "chat": cmd_chat, "refine": cmd_refine}[args.command](args)
+    try:
+        return {"run": cmd_run, "chat": cmd_chat, "refine": cmd_refine}[args.command](args)
+    finally:
+        shutdown()
+
+
+def shutdown() -> None:
+    """Free native models in order while the interpreter is whole (see llm.close_all)."""
+    if "assistant.llm" in sys.modules:
+        sys.modules["assistant.llm"].close_all()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Everything is written and every model freed: skip the native libraries' static destructors
+    # (llama.cpp's OpenMP pool beside pedalboard's JUCE), whose order at exit is not defined.
+    os._exit(code)

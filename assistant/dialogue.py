@@ -13,13 +13,14 @@ from assistant.brief import (LEAF_PATHS, MusicBrief, describe_change, describe_v
                              with_value)
 from assistant.extract import Extraction, extract, normalise
 from assistant.spelling import correct
-from assistant.answers import answer, looks_like_request, mentions_music, pure_question, split_question, then_ask
+from assistant.answers import label, answer, looks_like_request, mentions_music, pure_question, split_question, then_ask
 from assistant.fill import fill_gaps
 from assistant.guard import text_kind
 from assistant.inference import described_artists, from_references
 from assistant.intents import detect_intents
 from assistant.references import Reference
 from assistant.limits import MAX_MESSAGE_CHARS, MAX_TAKES
+from assistant.quick_actions import quick_actions
 from assistant.questions import (Question, build_question, conflict_question, next_control,
                                  ready_to_generate)
 from assistant.render import render_prompt
@@ -81,6 +82,8 @@ def _step(state: State, message: str, understand: Optional[object]) -> tuple[Sta
     bare_keep = numbers.find_take_ref(text) is not None and ("like" in intents or _is_bare_take_ref(text))
     if not generated and (bare_keep or "more_variations" in intents) and not ex.names_music():
         return state, _answer(state, reply("no_takes"))
+    if generated and "rerender" in intents and not ex.names_music():  # after an instant re-mix
+        return _generate(state, seeds=list(state.last_round.seeds), before=state.brief)
     if generated and "more_variations" in intents and not ex.names_music():
         before = state.brief
         state.brief = state.brief.model_copy(update={"seed": None})  # new seeds: a fixed one no longer holds
@@ -117,7 +120,7 @@ def _off_topic(state: State) -> tuple[State, Reply]:
     return state, _answer(state, reply("off_topic", pending=pending))
 
 
-COMMAND_INTENTS = {"new_song", "surprise", "more_variations", "like", "help", "show_brief", "generate",
+COMMAND_INTENTS = {"new_song", "surprise", "more_variations", "rerender", "like", "help", "show_brief", "generate",
                    "greeting", "thanks", "injection"}
 
 
@@ -276,7 +279,18 @@ def _edit(state: State, before: MusicBrief, notices: list[str]) -> tuple[State, 
         seeds = _seeds_from(state.brief.seed, state.settings.takes)
         return _generate(state, seeds=seeds, notices=notices, before=before,
                          lead=reply("seed_set", seed=state.brief.seed))
+    if _remixable(state, changed):
+        return _generate(state, seeds=list(state.last_round.seeds), notices=notices, before=before,
+                         remix_of=state.last_round.number)
     return _generate(state, seeds=_same_seeds(state), notices=notices, before=before)
+
+
+def _remixable(state: State, changed: list[str]) -> bool:
+    """A mix-only edit of a round that has takes is heard at once: the takes go through the new
+    mix effects, and a full render is one click away."""
+    last = state.last_round
+    return bool(changed) and all(p.startswith("mix.") for p in changed) and last is not None \
+        and bool(last.takes) and len(last.takes) == len(last.seeds)
 
 
 def _seeds_from(seed: int, count: int) -> list[int]:
@@ -293,7 +307,8 @@ def _same_seeds(state: State) -> list[int]:
 
 
 def _generate(state: State, seeds: Optional[list[int]], notices: Optional[list[str]] = None,
-              before: Optional[MusicBrief] = None, lead: str = "") -> tuple[State, Reply]:
+              before: Optional[MusicBrief] = None, lead: str = "", remix_of: Optional[int] = None
+              ) -> tuple[State, Reply]:
     notices = notices or []
     before = before if before is not None else state.brief
     brief, filled = fill_gaps(state.brief, seed=state.settings.seed + state.song)
@@ -304,20 +319,39 @@ def _generate(state: State, seeds: Optional[list[int]], notices: Optional[list[s
                  else state.derived_seeds(state.settings.takes))
     prompt = render_prompt(brief)
     state.rounds_started += 1  # never reused, even when a cancelled round is discarded
-    state.rounds.append(Round(number=state.rounds_started, brief=brief, prompt=prompt, seeds=seeds))
+    state.rounds.append(Round(number=state.rounds_started, brief=brief, prompt=prompt, seeds=seeds,
+                              remix_of=remix_of))
     state.phase, state.pending, state.pending_options = "generated", None, []
     changed = [p for p in diff(before, brief) if p not in filled]
+    edited = changed and state.last_round.number > 1
     parts = [lead]
-    if changed and state.last_round.number > 1:
+    if edited:
         parts.append(reply("changed", changes="; ".join(describe_change(before, brief, p) for p in changed)))
     parts += notices
-    parts.append(reply("generate", takes=len(seeds), duration=f"{brief.duration_s:g}", prompt=prompt))
+    details = [reply("generate", takes=len(seeds), duration=f"{brief.duration_s:g}", prompt=prompt)]
     if filled:
         values = "; ".join(f"{p} = {describe_value(get_path(brief, p))}" for p in filled)
-        parts.append(reply("filled", genre=brief.style.genre, filled=values))
-    parts.append(reply("seeds", seeds=", ".join(str(s) for s in seeds)))
-    return state, Reply(text=" ".join(p for p in parts if p), action="generate", changed=changed,
-                        filled=filled, prompt=prompt, seeds=seeds, notices=notices)
+        details.append(reply("filled", genre=brief.style.genre, filled=values))
+    details.append(reply("seeds", seeds=", ".join(str(s) for s in seeds)))
+    said = _said_changes(brief, changed) if edited else ""
+    same_seeds = len(state.rounds) > 1 and seeds == state.rounds[-2].seeds
+    if remix_of is not None:
+        headline = reply("remix_summary", changes=said)
+    else:
+        headline = reply("round_summary", changes=said if same_seeds else "", takes=len(seeds),
+                         duration=f"{brief.duration_s:g}")
+        if said and not same_seeds:
+            headline = f"{said}. {headline}"
+    summary = " ".join(p for p in [lead, *notices, headline] if p)
+    return state, Reply(text=" ".join(p for p in [*parts, *details] if p), action="generate", changed=changed,
+                        filled=filled, prompt=prompt, seeds=seeds, notices=notices, summary=summary,
+                        details=details, options=quick_actions(brief, remix=remix_of is not None))
+
+
+def _said_changes(brief: MusicBrief, changed: list[str]) -> str:
+    """'Brightness: dark; tempo: 132': the edit in the words of the brief panel."""
+    text = "; ".join(f"{label(p)}: {describe_value(get_path(brief, p))}" for p in changed)
+    return text[:1].upper() + text[1:]
 
 
 def _keep(state: State, text: str) -> tuple[State, Reply]:

@@ -22,10 +22,14 @@ SPELLING_MIN_LETTERS = 5  # shorter words are never "corrected"
 TEMPO_WORD_MIN_CHANGE = 0.15  # "slow"/"fast" after a round moves the tempo at least this share
 SPELLING_LONG_WORD = 8  # from this length a typo may be two edits ("saxaphone"); shorter words one
 SPELLING_MAX_EDITS_LONG = 2
+REMIX_SOURCE_S = 900.0  # seconds of unmixed take audio kept in memory for instant mix edits (~115 MB)
+MAX_CONVERSATIONS_KEPT = 200  # conversations the web app can restore after a page reload
+PROGRESS_EVERY_S = 0.25  # how often the chat's progress line is redrawn while generating
 
 __all__ = [
     "BPM_MAX", "BPM_MIN", "DURATION_MAX_S", "DURATION_MIN_S", "MAX_ITEMS", "MAX_WORDS", "MAX_MESSAGE_CHARS",
     "MAX_TAKES", "MUSICGEN_WINDOW_S", "DECODE_BUCKETS", "DECODE_CHECK_EVERY", "MAX_CONCURRENT_GENERATIONS", "MAX_QUEUE", "MAX_UPLOAD_BYTES", "MAX_FILES_PER_CONVERSATION", "MAX_TOTAL_MB",
     "GENERATION_TIMEOUT_S", "MAX_HISTORY_MESSAGES", "MAX_LISTED_ITEMS", "REFERENCE_MAX_WORDS", "REFERENCE_FUZZY_MIN_LETTERS",
     "REFERENCE_FUZZY_CUTOFF", "REFERENCE_MAX_MOODS", "TEMPO_WORD_MIN_CHANGE", "SPELLING_MIN_LETTERS", "SPELLING_LONG_WORD", "SPELLING_MAX_EDITS_LONG",
+    "REMIX_SOURCE_S", "MAX_CONVERSATIONS_KEPT", "PROGRESS_EVERY_S",
 ]

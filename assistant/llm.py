@@ -6,11 +6,13 @@ returns is treated as a proposal: callers ground it (assistant.understand).
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib.util
 import json
 import logging
 import threading
+import weakref
 import time
 from pathlib import Path
 from typing import Any, Iterator, Protocol, TypeVar
@@ -60,6 +62,14 @@ class LlamaCppModel:
         self.timeout_s = timeout_s
         self.seed = seed
         self._lock = threading.Lock()  # a Llama context is not thread-safe
+        _LOADED.add(self)
+
+    def close(self) -> None:
+        """Free the llama.cpp context and weights now, while every native library is still loaded."""
+        with self._lock:
+            if self.llama is not None:
+                self.llama.close()
+                self.llama = None
 
     def _complete(self, messages: list[dict[str, str]], max_tokens: int, **extra: Any) -> str:
         """Streamed, so a deadline can stop it: llama-cpp has no timeout, and an exception raised
@@ -185,6 +195,16 @@ class ScriptedLLM:
 
 
 _LOAD_LOCK = threading.Lock()
+_LOADED: "weakref.WeakSet[LlamaCppModel]" = weakref.WeakSet()
+
+
+@atexit.register
+def close_all() -> None:
+    """Free every loaded model before the interpreter tears down: left to garbage collection at
+    exit, llama.cpp's teardown ran after other native libraries' (the CLI aborted at exit) or
+    after llama_cpp's own module globals were gone."""
+    for model in list(_LOADED):
+        model.close()
 
 
 @contextlib.contextmanager

@@ -9,6 +9,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
 
@@ -20,8 +23,10 @@ from assistant.brief import MusicBrief
 from assistant.musicgen import DEFAULT_MODEL, MAX_WINDOW_S, ChunkFn, MusicGenModel, MusicGenUnavailable
 from assistant.render import render_prompt
 from assistant.sketch import SAMPLE_RATE as SKETCH_RATE
-from assistant.sketch import render_sketch
-from assistant.state import ProgressFn, State, Take
+from assistant.sketch import apply_mix as sketch_mix
+from assistant.sketch import render_buses
+from assistant.templates import reply
+from assistant.state import Analysis, ProgressFn, Round, State, Take
 
 log = logging.getLogger(__name__)
 TAIL_S = 3.0  # audio prompt carried into the next section
@@ -85,6 +90,45 @@ def _check(cancel: Optional[threading.Event]) -> None:
         raise InterruptedError("generation cancelled")
 
 
+@dataclass
+class Unmixed:
+    """A take before its mix effects: what an instant mix edit starts from."""
+
+    buses: tuple[np.ndarray, ...]  # MusicGen: (clip,); sketch: (main bus, pad bus)
+    sample_rate: int
+    sketch: bool
+
+    @property
+    def seconds(self) -> float:
+        return len(self.buses[0]) / self.sample_rate
+
+    def mixed(self, brief: MusicBrief) -> np.ndarray:
+        if self.sketch:
+            return sketch_mix(self.buses[0], self.buses[1], brief)
+        return post.apply_mix_effects(self.buses[0], self.sample_rate, brief)
+
+
+class UnmixedStore:
+    """Recent takes' unmixed audio by file path, at most REMIX_SOURCE_S seconds in all, oldest out."""
+
+    def __init__(self, max_seconds: float = limits.REMIX_SOURCE_S):
+        self.max_seconds = max_seconds
+        self._items: OrderedDict[str, Unmixed] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, path: str, source: Unmixed) -> None:
+        source = Unmixed(tuple(b.astype(np.float32) for b in source.buses), source.sample_rate, source.sketch)
+        with self._lock:
+            self._items[path] = source
+            self._items.move_to_end(path)
+            while sum(s.seconds for s in self._items.values()) > self.max_seconds and len(self._items) > 1:
+                self._items.popitem(last=False)
+
+    def get(self, path: Optional[str]) -> Optional[Unmixed]:
+        with self._lock:
+            return self._items.get(path) if path else None
+
+
 class MusicRenderer:
     """Renders rounds with MusicGen, falling back to the sketch synthesiser with one clear notice."""
 
@@ -95,6 +139,37 @@ class MusicRenderer:
         self.keep_files_minutes = keep_files_minutes
         self.model = MusicGenModel(model_id) if backend == "musicgen" else None
         self.unavailable: Optional[str] = None
+        self.unmixed = UnmixedStore()
+
+    @property
+    def in_use(self) -> str:
+        """What really plays: 'musicgen', or 'sketch' (chosen, or MusicGen unavailable)."""
+        return "musicgen" if self.model is not None and self.unavailable is None else "sketch"
+
+    def remix_round(self, rnd: Round, source: Round, folder_name: str = "session",
+                    cancel: Optional[threading.Event] = None) -> Optional[list[Take]]:
+        """`source`'s takes through `rnd`'s mix, without generating: well under a second for two
+        10 s takes. None when a take's unmixed audio is gone (then the round is generated)."""
+        sources = [self.unmixed.get(t.path) for t in source.takes]
+        if not source.takes or any(s is None for s in sources):
+            return None
+        def remix(take: Take, unmixed: Unmixed) -> tuple[np.ndarray, Analysis, Take, Unmixed]:
+            _check(cancel)
+            stereo = post.normalise_loudness(unmixed.mixed(rnd.brief), unmixed.sample_rate)
+            bpm = take.analysis.bpm if take.analysis else None
+            return stereo, post.analyse(stereo, unmixed.sample_rate, measured_bpm=bpm), take, unmixed
+
+        with ThreadPoolExecutor(max_workers=len(sources)) as pool:  # the filters release the GIL
+            mixed = list(pool.map(remix, source.takes, sources))
+        _check(cancel)
+        takes = []
+        for stereo, analysis, take, unmixed in mixed:
+            path = post.write_wav(self.output_dir / folder_name,
+                                  post.take_filename(rnd.number, take.number, take.seed, unmixed.sketch),
+                                  stereo, unmixed.sample_rate)
+            self.unmixed.put(str(path), unmixed)
+            takes.append(take.model_copy(update={"path": str(path), "analysis": analysis}))
+        return takes
 
     def keep(self, paths: list[str]) -> None:
         remember_kept(paths)
@@ -113,14 +188,16 @@ class MusicRenderer:
         brief = rnd.brief
         notes: list[str] = []
         clips: Optional[list[np.ndarray]] = None
+        sources: list[Unmixed] = []
         sample_rate, sketch = SKETCH_RATE, True
         if self.model is not None and self.unavailable is None:
             try:
                 clips, sample_rate = self._musicgen(brief, rnd.seeds, progress, cancel, on_chunk), self.model.sample_rate
                 sketch = False
+                sources = [Unmixed((clip,), sample_rate, False) for clip in clips]
             except MusicGenUnavailable as err:
                 self.unavailable = str(err)
-                notes.append(f"MusicGen is unavailable: {err} Until then you hear the built-in sketch synthesiser.")
+                notes.append(reply("musicgen_unavailable", error=str(err)))
         elif self.unavailable:
             notes.append("(Sketch synthesiser: MusicGen is unavailable on this machine.)")
         if clips is None:
@@ -128,7 +205,9 @@ class MusicRenderer:
             for index, seed in enumerate(rnd.seeds):
                 if progress is not None:
                     progress(index / len(rnd.seeds), f"take {index + 1} of {len(rnd.seeds)}")
-                clips.append(render_sketch(brief, seed, cancel=cancel))
+                buses = render_buses(brief, seed, cancel=cancel)
+                sources.append(Unmixed(buses, SKETCH_RATE, True))
+                clips.append(sketch_mix(*buses, brief))
         finished = []
         for clip in clips:
             _check(cancel)
@@ -142,6 +221,8 @@ class MusicRenderer:
             path = post.write_wav(folder, post.take_filename(rnd.number, number, seed, sketch), stereo, sample_rate)
             takes.append(Take(number=number, seed=seed, path=str(path), duration_s=round(len(stereo) / sample_rate, 2),
                               sample_rate=sample_rate, analysis=analysis, sketch=sketch))
+            if number <= len(sources):
+                self.unmixed.put(str(path), sources[number - 1])
         kept = {t.path for r in state.rounds for t in r.takes if t.seed == state.kept_seed and t.path}
         with _LOCK:
             kept |= _KEPT

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from typing import Any, Callable, Optional
 
@@ -14,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from assistant import limits
 from assistant.brief import with_value
+from assistant.controls import set_by_user
 from assistant.dialogue import step
 from assistant.state import ProgressFn, Reply, Settings, State, Take, discard_round
 from assistant.templates import reply as reply_text
@@ -36,8 +38,10 @@ class TurnRecord(BaseModel):
     takes: list[dict[str, Any]] = Field(default_factory=list)
     seeds: list[int] = Field(default_factory=list)
     notices: list[str] = Field(default_factory=list)
-
-
+    summary: str = ""  # what a chat shows: one or two lines
+    details: list[str] = Field(default_factory=list)  # folded in a chat: prompt, filled values, seeds, analysis
+    round: Optional[int] = None  # the round this turn made, when it made one
+    stopped: bool = False
 
 
 class Session:
@@ -73,6 +77,11 @@ class Session:
             except (TypeError, ValueError):
                 pass  # NaN, infinity or junk from an API client: the brief keeps its valid length
 
+    def set_by_user(self, takes: Any = None, duration_s: Any = None) -> None:
+        """A control the user set outside the chat (a slider): it wins like words in the chat."""
+        with self._turn:
+            self.state = set_by_user(self.state, takes=takes, duration_s=duration_s)
+
     @property
     def cancel(self) -> threading.Event:
         """The running turn's cancel event (a Stop button sets it)."""
@@ -95,6 +104,20 @@ class Session:
                                  if t.seed == self.state.kept_seed and t.path])
             return self.record(message[: limits.MAX_MESSAGE_CHARS], reply, takes)
 
+    def _remix(self, cancel: threading.Event) -> Optional[list[Take]]:
+        """A mix-only edit re-mixes the takes it edits (instantly); None when that can't be done."""
+        rnd = self.state.rounds[-1]
+        source = next((r for r in self.state.rounds if r.number == rnd.remix_of), None)
+        if source is None or not hasattr(self.music, "remix_round"):
+            return None
+        try:
+            return self.music.remix_round(rnd, source, folder_name=self.conversation_id, cancel=cancel)
+        except InterruptedError:
+            raise
+        except Exception:  # a failed re-mix falls back to generating the round
+            log.exception("re-mix failed")
+            return None
+
     def _generate(self, reply: Reply, cancel: threading.Event, progress: Optional[ProgressFn],
                   on_chunk: Optional[Callable[[list[Any]], None]]) -> tuple[list[Take], Reply]:
         number = self.state.rounds[-1].number
@@ -108,24 +131,38 @@ class Session:
         timer.daemon = True
         timer.start()
         takes: list[Take] = []
+        note, failed = "", False
+        unavailable_before = getattr(self.music, "unavailable", None)
         try:
-            takes, note = self.music.render_round(self.state, folder_name=self.conversation_id,
-                                                  progress=progress, cancel=cancel, on_chunk=on_chunk)
+            started = time.perf_counter()
+            remixed = self._remix(cancel) if self.state.rounds[-1].remix_of is not None else None
+            if remixed is not None:
+                takes = remixed
+                note = reply_text("remixed", takes=len(takes), seconds=f"{time.perf_counter() - started:.2f}")
+            else:
+                takes, note = self.music.render_round(self.state, folder_name=self.conversation_id,
+                                                      progress=progress, cancel=cancel, on_chunk=on_chunk)
         except InterruptedError:
             self.state = discard_round(self.state, number)
             text = reply_text("timed_out", limit=limits.GENERATION_TIMEOUT_S) if timed_out.is_set() \
                 else reply_text("stopped")
-            return [], reply.model_copy(update={"text": text, "action": "answer", "stopped": True})
+            return [], reply.model_copy(update={"text": text, "summary": text, "details": [], "options": [],
+                                                "action": "answer", "stopped": True})
         except Exception as err:  # a failing model (out of memory, a crash) never ends the conversation
             log.exception("generation failed")
-            note = reply_text("generation_failed", error=f"{type(err).__name__}: {err}")
+            note, failed = reply_text("generation_failed", error=f"{type(err).__name__}: {err}"), True
         finally:
             timer.cancel()
         for rnd in self.state.rounds:  # the round that started this generation, whatever came after
             if rnd.number == number:
                 rnd.takes = takes
         if note:
-            reply = reply.model_copy(update={"text": f"{reply.text} {note}"})
+            update: dict[str, Any] = {"text": f"{reply.text} {note}", "details": [*reply.details, note]}
+            if failed:
+                update.update(summary=f"{reply.summary} {note}", options=[])
+            elif getattr(self.music, "unavailable", None) != unavailable_before:  # said once, plainly
+                update.update(summary=f"{reply.summary} {reply_text('musicgen_unavailable', error=self.music.unavailable)}")
+            reply = reply.model_copy(update=update)
         return takes, reply
 
     def record(self, message: str, reply: Reply, takes: list[Take]) -> TurnRecord:
@@ -133,5 +170,7 @@ class Session:
             user=message, reply=reply.text, action=reply.action, asks_about=reply.asks_about,
             options=reply.options, brief=self.state.brief.model_dump(mode="json"), prompt=reply.prompt,
             changed=reply.changed, filled=reply.filled, seeds=reply.seeds, notices=reply.notices,
+            summary=reply.summary or reply.text, details=reply.details, stopped=reply.stopped,
+            round=self.state.rounds[-1].number if takes and self.state.rounds else None,
             takes=[t.model_dump(mode="json", exclude={"number"}) for t in takes],  # path, seed, duration_s, sample_rate, analysis, sketch
         )

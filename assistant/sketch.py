@@ -79,6 +79,12 @@ def render_sketch(brief: MusicBrief, seed: int, duration_s: float | None = None,
                   cancel: Optional[threading.Event] = None) -> np.ndarray:
     """Stereo float32 audio (samples, 2) at 32 kHz, reproducible from the brief and the seed.
     `cancel` is checked every bar: a Stop ends a long sketch within milliseconds."""
+    return apply_mix(*render_buses(brief, seed, duration_s, cancel), brief)
+
+
+def render_buses(brief: MusicBrief, seed: int, duration_s: float | None = None,
+                 cancel: Optional[threading.Event] = None) -> tuple[np.ndarray, np.ndarray]:
+    """The sketch before its mix: (main bus, pad bus), mono. A mix edit re-mixes these in milliseconds."""
     rng = np.random.default_rng(seed)
     vocab = vocabulary()
     profile = vocab.genre(brief.style.genre)
@@ -139,7 +145,7 @@ def render_sketch(brief: MusicBrief, seed: int, duration_s: float | None = None,
                 length = int(0.9 * spb)
                 _add(mono, _tone(_hz(note), length, lead_kind, rng) * _env(length, 0.01, 0.3),
                      int(bar_start + step_i * spb), 0.1 * lead_g)
-    return apply_mix(mono[:n], pad_bus[:n], brief)
+    return mono[:n], pad_bus[:n]
 
 
 def apply_mix(dry: np.ndarray, pad: np.ndarray, brief: MusicBrief) -> np.ndarray:

@@ -41,6 +41,7 @@ class Round(BaseModel):
     prompt: str
     seeds: list[int]
     takes: list[Take] = Field(default_factory=list)
+    remix_of: Optional[int] = None  # a mix-only edit: this round re-mixes that round's takes, instantly
 
 
 class Settings(BaseModel):
@@ -92,6 +93,8 @@ class Reply(BaseModel):
     seeds: list[int] = Field(default_factory=list)
     notices: list[str] = Field(default_factory=list)
     stopped: bool = False  # a generation was cancelled: its round is gone, earlier takes stay
+    summary: str = ""  # the one or two lines a chat shows; `text` adds the details for the CLI
+    details: list[str] = Field(default_factory=list)  # the prompt, what was filled, seeds: shown folded
 
 
 def discard_round(state: State, number: int) -> State:

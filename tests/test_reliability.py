@@ -64,7 +64,7 @@ def test_a_new_message_stops_an_abandoned_generation_first(tmp_path: Path) -> No
 
 def test_six_parallel_generations_never_run_more_than_two_at_once(tmp_path: Path, monkeypatch) -> None:
     running, peak, lock = [0], [0], threading.Lock()
-    real = music_module.render_sketch
+    real = music_module.render_buses
 
     def instrumented(*args, **kwargs):
         with lock:
@@ -77,7 +77,7 @@ def test_six_parallel_generations_never_run_more_than_two_at_once(tmp_path: Path
             with lock:
                 running[0] -= 1
 
-    monkeypatch.setattr(music_module, "render_sketch", instrumented)
+    monkeypatch.setattr(music_module, "render_buses", instrumented)
     sessions = [sketch_session(tmp_path / str(i)) for i in range(6)]
     threads = [threading.Thread(target=s.send, args=("techno at 130 bpm, surprise me",)) for s in sessions]
     for t in threads:

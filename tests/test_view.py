@@ -21,12 +21,36 @@ def test_take_label() -> None:
     assert take_label({**take, "sketch": True}, 1).endswith("· sketch")
 
 
-def test_take_numbers_point_at_the_players() -> None:
-    from webui.view import take_numbers
+def test_each_take_is_its_own_message_after_a_short_reply_and_folded_details() -> None:
+    from webui.view import chat_history, take_numbers
 
-    rec = record("house at 124 bpm").model_copy(update={"takes": [{"seed": 1, "path": "a.wav"}, {"seed": 2, "path": "b.wav"}]})
-    assert take_numbers(4, rec) == {6: 1, 7: 2}
-    assert len(chat_messages(rec)) == 4
+    takes = [{"seed": 1, "path": "a.wav", "analysis": {"bpm": 124.0}}, {"seed": 2, "path": "b.wav"}]
+    rec = record("house at 124 bpm").model_copy(update={
+        "takes": takes, "summary": "2 takes of 10 s.", "details": ["Prompt sent to MusicGen: house", "Seeds: 1, 2."],
+        "options": ["Darker", "Faster"], "round": 1})
+    user, summary, details, take1, take2 = chat_messages(rec)
+    assert summary.content == "2 takes of 10 s." and not summary.options
+    assert details.metadata["title"].startswith("Details") and "Seeds: 1, 2." in details.content
+    assert take1.content.constructor_args["label"] == "take 1 · seed 1 · 124 BPM" and not take1.options
+    assert [o["value"] for o in take2.options] == ["Darker", "Faster"]  # quick actions under the last take
+    assert take_numbers(4, rec) == {7: 1, 8: 2}
+    history, takes_at = chat_history([record("hi"), rec], None)
+    assert takes_at == {5: (1, 1), 6: (1, 2)}
+    assert history[5].content.constructor_args["label"].startswith("take 1")
+
+
+def test_the_kept_take_is_marked() -> None:
+    from webui.view import chat_messages
+
+    rec = record("x").model_copy(update={"takes": [{"seed": 1, "path": "a.wav"}, {"seed": 2, "path": "b.wav"}]})
+    labels = [m.content.constructor_args["label"] for m in chat_messages(rec, kept={"b.wav"})[-2:]]
+    assert labels == ["take 1 · seed 1", "take 2 · seed 2 · kept ★"]
+
+
+def test_progress_reads_take_and_percent() -> None:
+    from webui.view import progress_text
+
+    assert progress_text(0.4, "take 1 of 2") == "take 1 of 2 · 40%"
 
 
 def test_zerogpu_estimate_accepts_the_handlers_arguments(monkeypatch) -> None:
@@ -61,14 +85,44 @@ def test_links_only_to_http_and_no_images_and_quotes_escaped_once() -> None:
 def test_the_history_sent_back_is_bounded_and_cleaned_takes_show_as_expired(tmp_path) -> None:
     import gradio as gr
 
-    from webui.view import MAX_HISTORY_MESSAGES, visible_history
+    from webui.view import MAX_HISTORY_MESSAGES, take_player, visible_history
 
     kept = tmp_path / "kept.wav"
     kept.write_bytes(b"RIFF")
     history = [gr.ChatMessage(role="user", content=f"message {i}") for i in range(200)]
-    history += [gr.ChatMessage(role="assistant", content=gr.Audio(value=str(kept), label="take 1 · seed 1")),
-                gr.ChatMessage(role="assistant", content=gr.Audio(value=str(tmp_path / "gone.wav"), label="take 2 · seed 2"))]
-    shown = visible_history(history)
-    assert len(shown) == MAX_HISTORY_MESSAGES
-    assert isinstance(shown[-2].content, gr.Audio)
+    history += [gr.ChatMessage(role="assistant", content=take_player(str(kept), "take 1 · seed 1")),
+                gr.ChatMessage(role="assistant", content=take_player(str(tmp_path / "gone.wav"), "take 2 · seed 2"))]
+    shown, dropped = visible_history(history)
+    assert len(shown) == MAX_HISTORY_MESSAGES and dropped == 202 - MAX_HISTORY_MESSAGES
+    assert shown[-2].content.component == "audio"
     assert shown[-1].content.startswith("take 2 · seed 2: expired")
+
+
+def test_a_turns_streamed_updates_apply_cleanly_past_the_history_bound(tmp_path) -> None:
+    """gradio_client mis-applies diffs that delete list items in several places; a window held
+    still within a turn only grows, so every update of a long conversation applies exactly."""
+    import gradio as gr
+    from gradio.utils import diff
+    from gradio_client.utils import apply_diff
+
+    from webui.view import MAX_HISTORY_MESSAGES, chat_history, pending_messages, visible_history
+
+    wav = tmp_path / "t.wav"
+    wav.write_bytes(b"RIFF")
+    take = {"seed": 1, "path": str(wav)}
+    turn = record("darker").model_copy(update={"takes": [take, take], "details": ["Seeds: 1."],
+                                               "options": ["Darker", "Faster", "Longer"], "round": 1})
+    turns = [turn] * (MAX_HISTORY_MESSAGES // 5 + 3)
+    chatbot = gr.Chatbot(render=False)
+
+    def sent(messages):
+        return chatbot.postprocess(messages).model_dump()
+
+    before, _ = chat_history(turns, None)
+    pending = pending_messages("faster", "Working on it…")
+    first, dropped = visible_history(before + pending)
+    after, _ = chat_history([*turns, turn], None)
+    final, _ = visible_history(after, start=dropped)
+    assert len(final) <= MAX_HISTORY_MESSAGES + 5
+    old, new = sent(first), sent(final)
+    assert apply_diff(old, diff(old, new)) == new

@@ -87,7 +87,7 @@ def test_takes_never_fill_gradios_cache_and_uploads_are_refused(tmp_path: Path) 
 
     cache = tmp_path / "gradio-cache"
     with running_app(tmp_path, GRADIO_TEMP_DIR=str(cache)) as url:
-        client = Client(url, verbose=False)
+        client = Client(url, verbose=False, download_files=False)  # each update re-sends the chat's takes
         client.predict("house at 124 bpm", "off", "sketch", 1, 2, api_name="/chat")
         for _ in range(29):
             client.predict("more variations", "off", "sketch", 1, 2, api_name="/chat")

@@ -1,14 +1,45 @@
-"""One browser session's conversation: the Session (dialogue state) and its chat messages."""
+"""One browser session's conversation (the Session and its turn records), and the store that
+brings it back after a page reload."""
 from __future__ import annotations
 
+import secrets
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Optional
 
-from assistant.session import Session
+from assistant import limits
+from assistant.session import Session, TurnRecord
 
 
 @dataclass
 class Conversation:
     session: Session
-    history: list[Any] = field(default_factory=list)  # gr.ChatMessage, rendered by the Chatbot
-    take_at: dict[int, int] = field(default_factory=dict)  # chat index of a take's player -> take number
+    turns: list[TurnRecord] = field(default_factory=list)  # the chat is rebuilt from these
+    key: str = field(default_factory=lambda: secrets.token_urlsafe(18))  # what the browser keeps
+    takes_at: dict[int, tuple[int, int]] = field(default_factory=dict)  # shown chat index -> (round, take)
+
+
+class ConversationStore:
+    """The last MAX_CONVERSATIONS_KEPT conversations by key: a reload finds its conversation here
+    (the browser keeps only the key, in its local storage)."""
+
+    def __init__(self, size: int = limits.MAX_CONVERSATIONS_KEPT):
+        self.size = size
+        self._items: OrderedDict[str, Conversation] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def remember(self, conv: Conversation) -> None:
+        with self._lock:
+            self._items[conv.key] = conv
+            self._items.move_to_end(conv.key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def find(self, key: Optional[str]) -> Optional[Conversation]:
+        with self._lock:
+            return self._items.get(key) if isinstance(key, str) else None
+
+    def forget(self, key: Optional[str]) -> None:
+        with self._lock:
+            self._items.pop(key or "", None)
