@@ -155,7 +155,7 @@ class MusicRenderer:
             return None
         def remix(take: Take, unmixed: Unmixed) -> tuple[np.ndarray, Analysis, Take, Unmixed]:
             _check(cancel)
-            stereo = post.normalise_loudness(unmixed.mixed(rnd.brief), unmixed.sample_rate)
+            stereo = post.normalise_loudness(unmixed.mixed(rnd.brief), unmixed.sample_rate, passes=1)
             bpm = take.analysis.bpm if take.analysis else None
             return stereo, post.analyse(stereo, unmixed.sample_rate, measured_bpm=bpm), take, unmixed
 

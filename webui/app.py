@@ -99,12 +99,12 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
                 takes: int, duration: float) -> Iterator[list[Any]]:
         """Shows the message at once, runs the turn in a worker thread and redraws a progress line
         ('take 1 of 2 · 40%') in the chat; the opening seconds of take 1 stream to the live preview."""
+        began = time.perf_counter()
         conv = session_for(conv, llm, music, takes, duration)
         message = message if isinstance(message, str) else str(message or "")
         pending = view.pending_messages(message, reply("ui_working"))
         first = outputs(conv, extra=pending)
         start = len(view.chat_history(conv.turns, conv.session)[0]) + len(pending) - len(first[0])
-        yield ["", *first, gr.skip()]
         events: queue.Queue = queue.Queue()
         result: dict[str, Any] = {}
 
@@ -119,13 +119,18 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
                 events.put(("done", None))
 
         threading.Thread(target=work, daemon=True).start()
-        streamed, drawn = False, 0.0
+        streamed, drawn, shown = False, 0.0, False
         while True:
-            kind, payload = events.get()
+            try:  # a quick turn (an answer, an instant re-mix) is drawn once, without the pending line
+                kind, payload = events.get(timeout=None if shown else limits.PENDING_AFTER_S)
+            except queue.Empty:
+                shown = True
+                yield ["", *first, gr.skip()]
+                continue
             if kind == "done":
                 break
             if kind == "progress" and time.monotonic() - drawn >= limits.PROGRESS_EVERY_S:
-                drawn = time.monotonic()
+                drawn, shown = time.monotonic(), True
                 status = view.pending_messages(message, view.progress_text(*payload))
                 yield ["", *outputs(conv, extra=status, start=start), gr.skip()]
             elif kind == "audio" and can_stream:
@@ -137,7 +142,9 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
                                           action="answer", asks_about=[], options=[], brief={}, prompt=None,
                                           changed=[], filled=[])
         conv.turns.append(result["record"])
-        yield ["", *outputs(conv, start=start), gr.skip() if streamed else None]
+        final = outputs(conv, start=start)
+        log.info("turn answered in %.3f s (%s)", time.perf_counter() - began, result["record"].action)
+        yield ["", *final, gr.skip() if streamed else None]
 
     def pick_option(evt: gr.SelectData, *args: Any) -> Iterator[list[Any]]:
         yield from respond(str(evt.value), *args)
