@@ -204,7 +204,7 @@ class MusicRenderer:
             clips = []
             for index, seed in enumerate(rnd.seeds):
                 if progress is not None:
-                    progress(index / len(rnd.seeds), f"take {index + 1} of {len(rnd.seeds)}")
+                    progress(index / len(rnd.seeds), reply("progress_take", number=index + 1, total=len(rnd.seeds)))
                 buses = render_buses(brief, seed, cancel=cancel)
                 sources.append(Unmixed(buses, SKETCH_RATE, True))
                 clips.append(sketch_mix(*buses, brief))
@@ -242,8 +242,9 @@ class MusicRenderer:
         out: Optional[list[np.ndarray]] = None
         for index, (section, seconds) in enumerate(plan):
             def part_progress(fraction: float, label: str, index: int = index) -> None:
-                if progress is not None:
-                    progress((index + fraction) / len(plan), f"{label} part {index + 1}/{len(plan)}" if len(plan) > 1 else label)
+                if progress is not None:  # MusicGen makes every take at once, in one batch
+                    progress((index + fraction) / len(plan), reply("progress_batch", takes=len(seeds), part=index + 1,
+                                                                  parts=len(plan)))
 
             prompt = render_prompt(brief, section=section)
             part_seeds = [(s + 7919 * index) % 2**32 for s in seeds]
