@@ -23,7 +23,7 @@ from assistant.limits import MAX_MESSAGE_CHARS, MAX_TAKES
 from assistant.quick_actions import quick_actions
 from assistant.questions import (Question, build_question, conflict_question, next_control,
                                  ready_to_generate)
-from assistant.render import render_prompt
+from assistant.render import generation_windows, negative_prompt, render_prompt
 from assistant.state import Reply, Round, State, new_song_state
 from assistant.templates import reply
 from assistant.update import apply_extraction
@@ -320,6 +320,7 @@ def _generate(state: State, seeds: Optional[list[int]], notices: Optional[list[s
     prompt = render_prompt(brief)
     state.rounds_started += 1  # never reused, even when a cancelled round is discarded
     state.rounds.append(Round(number=state.rounds_started, brief=brief, prompt=prompt, seeds=seeds,
+                              windows=generation_windows(brief), negative_prompt=negative_prompt(brief),
                               remix_of=remix_of))
     state.phase, state.pending, state.pending_options = "generated", None, []
     changed = [p for p in diff(before, brief) if p not in filled]

@@ -156,44 +156,6 @@ class LlamaCppModel:
         raise LLMError("the language model kept returning invalid JSON")
 
 
-class ScriptedLLM:
-    """A fake for tests: replies are queued with enqueue(); an Exception instance is raised."""
-
-    def __init__(self) -> None:
-        self.queue: list[Any] = []
-        self.history: list[list[dict[str, str]]] = []
-
-    def enqueue(self, *replies: Any) -> "ScriptedLLM":
-        self.queue.extend(replies)
-        return self
-
-    def _next(self, messages: list[dict[str, str]]) -> Any:
-        self.history.append(messages)
-        if not self.queue:
-            raise LLMError("no scripted reply left")
-        item = self.queue.pop(0)
-        if isinstance(item, BaseException):
-            raise item
-        return item
-
-    def chat(self, messages: list[dict[str, str]], max_tokens: int = MAX_TOKENS) -> str:
-        return str(self._next(messages))
-
-    def choice_scores(self, messages: list[dict[str, str]], lead: str, choices: list[str]) -> dict[str, float]:
-        """A queued dict of scores; choices it leaves out score lowest."""
-        item = self._next(messages)
-        return {c: float(dict(item).get(c, -1e9)) for c in choices}
-
-    def complete_json(self, messages: list[dict[str, str]], schema: type[T],
-                      max_tokens: int = MAX_TOKENS) -> T:
-        item = self._next(messages)
-        text = item if isinstance(item, str) else json.dumps(item)
-        try:
-            return schema.model_validate_json(text)
-        except ValidationError as err:
-            raise LLMError(f"invalid JSON: {err.errors()[0]['msg']}") from None
-
-
 _LOAD_LOCK = threading.Lock()
 _LOADED: "weakref.WeakSet[LlamaCppModel]" = weakref.WeakSet()
 

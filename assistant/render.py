@@ -6,9 +6,12 @@ form: a short description carrying production, groove, structure and mix, then t
 """
 from __future__ import annotations
 
+import math
 import re
 
 from assistant.brief import MusicBrief
+from assistant.limits import MIN_SECTION_S, MUSICGEN_WINDOW_S
+from assistant.music.takes import Window
 from assistant.references import names_in
 from assistant.vocab import vocabulary
 
@@ -92,3 +95,27 @@ def render_prompt(brief: MusicBrief, section: str | None = None) -> str:
             instruments.pop()
         else:
             return " ".join(text.split()[:MAX_PROMPT_WORDS])
+
+
+def section_plan(brief: MusicBrief) -> list[tuple[str | None, float]]:
+    """(section or None, seconds) per generation window: one window when it fits, else per section."""
+    sections = list(brief.structure.sections)
+    total = brief.duration_s
+    if total <= MUSICGEN_WINDOW_S and (len(sections) < 2 or total < 2 * MIN_SECTION_S):
+        return [(None, total)]
+    count = max(len(sections), math.ceil(total / MUSICGEN_WINDOW_S))
+    count = min(count, max(1, int(total // MIN_SECTION_S)))
+    names = [sections[i * len(sections) // count] if sections else None for i in range(count)]
+    return [(name, total / count) for name in names]
+
+
+def negative_prompt(brief: MusicBrief) -> str | None:
+    """What MusicGen is steered away from (classifier-free guidance's negative text)."""
+    return ", ".join(x for x in brief.exclude if x != "other instruments") or None
+
+
+def generation_windows(brief: MusicBrief) -> list[Window]:
+    """Every text MusicGen is sent for this brief, window by window: one window when the piece fits,
+    else one per section, each continuing from the audio before it."""
+    return [Window(section=section, seconds=seconds, prompt=render_prompt(brief, section=section))
+            for section, seconds in section_plan(brief)]

@@ -30,7 +30,7 @@ def build_music(music: str, config: AppConfig) -> Optional[object]:
     """`off` -> None; `sketch`; `musicgen[:ID_OR_PATH]`."""
     if music in ("", "off", "none"):
         return None
-    from assistant.music import build_renderer
+    from assistant.music.renderer import build_renderer
 
     return build_renderer(music, output_dir=Path(config.output_dir), keep_files_minutes=config.keep_files_minutes)
 
@@ -81,7 +81,7 @@ class SharedServices:
 
 def musicgen_weights_present(music: str) -> bool:
     """Cheap, offline: is the model a `musicgen[:ID_OR_PATH]` setting names already on this machine?"""
-    from assistant.musicgen import DEFAULT_MODEL, weights_present
+    from assistant.music.musicgen import DEFAULT_MODEL, weights_present
 
     _, _, model_id = music.partition(":")
     return weights_present(model_id or DEFAULT_MODEL)

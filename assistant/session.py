@@ -9,7 +9,7 @@ import logging
 import threading
 import time
 import uuid
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from pydantic import BaseModel, Field
 
@@ -17,7 +17,9 @@ from assistant import limits
 from assistant.brief import with_value
 from assistant.controls import set_by_user
 from assistant.dialogue import step
-from assistant.state import ProgressFn, Reply, Settings, State, Take, discard_round
+from assistant.music import ChunkFn, ProgressFn, Renderer, RenderRequest, Take
+from assistant.state import Reply, Settings, State, discard_round
+from assistant.understand import Understanding
 from assistant.templates import reply as reply_text
 
 log = logging.getLogger(__name__)
@@ -45,15 +47,17 @@ class TurnRecord(BaseModel):
 
 
 class Session:
-    """One conversation: its state (written only by the dialogue), its services, and its rounds.
+    """One conversation: its state (written only by the dialogue), its services (an optional LLM
+    helper and an optional music renderer), and its rounds. The CLI, the tests and the web app all
+    talk through a Session.
 
     Turns run one at a time: a new message first cancels a generation still running and waits for
     it to let go, so two turns never write the state at once. Each generation has its own cancel
     event and writes only into the round that started it; a cancelled round is discarded, and a
     cancelled generation writes no file (assistant.music checks before writing)."""
 
-    def __init__(self, settings: Settings, understand: Optional[object] = None,
-                 music: Optional[object] = None, duration_s: Optional[float] = None):
+    def __init__(self, settings: Settings, understand: Optional[Understanding] = None,
+                 music: Optional[Renderer] = None, duration_s: Optional[float] = None):
         self.state = State(settings=settings)
         if duration_s is not None:
             self.state.brief = self.state.brief.model_copy(update={"duration_s": duration_s})
@@ -88,7 +92,7 @@ class Session:
         return self._cancel
 
     def send(self, message: str, progress: Optional[ProgressFn] = None,
-             on_chunk: Optional[Callable[[list[Any]], None]] = None) -> TurnRecord:
+             on_chunk: Optional[ChunkFn] = None) -> TurnRecord:
         """One turn; when it generates, `progress` and `on_chunk` (first audio while generating) report."""
         message = message if isinstance(message, str) else str(message or "")
         self._cancel.set()  # a generation still running from an abandoned turn stops between steps
@@ -99,19 +103,28 @@ class Session:
             takes: list[Take] = []
             if reply.action == "generate" and self.music is not None:
                 takes, reply = self._generate(reply, cancel, progress, on_chunk)
-            elif self.state.kept_seed not in (None, kept_before) and hasattr(self.music, "keep"):
-                self.music.keep([t.path for r in self.state.rounds for t in r.takes
-                                 if t.seed == self.state.kept_seed and t.path])
+            elif self.state.kept_seed not in (None, kept_before) and self.music is not None:
+                self.music.keep(self._kept_paths())
             return self.record(message[: limits.MAX_MESSAGE_CHARS], reply, takes)
+
+    def _kept_paths(self) -> list[str]:
+        return [t.path for r in self.state.rounds for t in r.takes if t.seed == self.state.kept_seed and t.path]
+
+    def _request(self) -> RenderRequest:
+        """The last round as the music wing needs it: what to play and what to send, no conversation."""
+        rnd = self.state.rounds[-1]
+        return RenderRequest(brief=rnd.brief, seeds=rnd.seeds, round_number=rnd.number, windows=rnd.windows,
+                             negative_prompt=rnd.negative_prompt, keep_paths=self._kept_paths())
 
     def _remix(self, cancel: threading.Event) -> Optional[list[Take]]:
         """A mix-only edit re-mixes the takes it edits (instantly); None when that can't be done."""
         rnd = self.state.rounds[-1]
         source = next((r for r in self.state.rounds if r.number == rnd.remix_of), None)
-        if source is None or not hasattr(self.music, "remix_round"):
+        if source is None:
             return None
         try:
-            return self.music.remix_round(rnd, source, folder_name=self.conversation_id, cancel=cancel)
+            return self.music.remix_round(self._request(), source.takes, folder_name=self.conversation_id,
+                                          cancel=cancel)
         except InterruptedError:
             raise
         except Exception:  # a failed re-mix falls back to generating the round
@@ -119,7 +132,7 @@ class Session:
             return None
 
     def _generate(self, reply: Reply, cancel: threading.Event, progress: Optional[ProgressFn],
-                  on_chunk: Optional[Callable[[list[Any]], None]]) -> tuple[list[Take], Reply]:
+                  on_chunk: Optional[ChunkFn]) -> tuple[list[Take], Reply]:
         number = self.state.rounds[-1].number
         timed_out = threading.Event()
 
@@ -132,7 +145,7 @@ class Session:
         timer.start()
         takes: list[Take] = []
         note, failed = "", False
-        unavailable_before = getattr(self.music, "unavailable", None)
+        unavailable_before = self.music.unavailable
         try:
             started = time.perf_counter()
             remixed = self._remix(cancel) if self.state.rounds[-1].remix_of is not None else None
@@ -140,8 +153,9 @@ class Session:
                 takes = remixed
                 note = reply_text("remixed", takes=len(takes), seconds=f"{time.perf_counter() - started:.2f}")
             else:
-                takes, note = self.music.render_round(self.state, folder_name=self.conversation_id,
-                                                      progress=progress, cancel=cancel, on_chunk=on_chunk)
+                takes, notes = self.music.render_round(self._request(), folder_name=self.conversation_id,
+                                                       progress=progress, cancel=cancel, on_chunk=on_chunk)
+                note = " ".join(reply_text(f"note_{n.kind}", **n.values) for n in notes)
         except InterruptedError:
             self.state = discard_round(self.state, number)
             text = reply_text("timed_out", limit=limits.GENERATION_TIMEOUT_S) if timed_out.is_set() \
@@ -160,7 +174,7 @@ class Session:
             update: dict[str, Any] = {"text": f"{reply.text} {note}", "details": [*reply.details, note]}
             if failed:
                 update.update(summary=f"{reply.summary} {note}", options=[])
-            elif getattr(self.music, "unavailable", None) != unavailable_before:  # said once, plainly
+            elif self.music.unavailable != unavailable_before:  # said once, plainly
                 update.update(summary=f"{reply.summary} {reply_text('musicgen_unavailable', error=self.music.unavailable)}")
             reply = reply.model_copy(update=update)
         return takes, reply

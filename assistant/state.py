@@ -2,35 +2,16 @@
 from __future__ import annotations
 
 import random
-from typing import Callable, Literal, Optional
+from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.brief import MusicBrief
 from assistant.limits import MAX_TAKES
+from assistant.music.takes import Analysis, ProgressFn, Take, Window  # noqa: F401  (the music wing's seam types)
 
 Action = Literal["ask", "generate", "answer"]
-ProgressFn = Callable[[float, str], None]  # (fraction done, what is happening), from generation to the UIs
 Phase = Literal["new", "collecting", "generated"]
-
-
-class Analysis(BaseModel):
-    bpm: Optional[float] = None
-    loudness_lufs: Optional[float] = None
-    silence_tail_s: Optional[float] = None
-    clipped: Optional[bool] = None
-
-
-class Take(BaseModel):
-    """One generated variation; its seed reproduces it."""
-
-    number: int
-    seed: int
-    path: Optional[str] = None
-    duration_s: float
-    sample_rate: Optional[int] = None
-    analysis: Optional[Analysis] = None
-    sketch: bool = False  # rendered by the built-in sketch synthesiser, not MusicGen
 
 
 class Round(BaseModel):
@@ -38,8 +19,10 @@ class Round(BaseModel):
 
     number: int
     brief: MusicBrief
-    prompt: str
+    prompt: str  # the brief in MusicGen's words, as the reply quotes it
     seeds: list[int]
+    windows: list[Window] = Field(default_factory=list)  # exactly what MusicGen is sent, window by window
+    negative_prompt: Optional[str] = None
     takes: list[Take] = Field(default_factory=list)
     remix_of: Optional[int] = None  # a mix-only edit: this round re-mixes that round's takes, instantly
 

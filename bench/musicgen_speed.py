@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant.musicgen import FrameDecoder, MusicGenModel  # noqa: E402
-from assistant.random_model import build_random_musicgen  # noqa: E402
+from assistant.music.musicgen import FrameDecoder, MusicGenModel  # noqa: E402
+from assistant.music.random_model import build_random_musicgen  # noqa: E402
 
 
 def peak_rss_gb() -> float:

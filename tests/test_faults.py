@@ -7,32 +7,13 @@ import numpy as np
 import pytest
 
 from assistant import limits
-from assistant.audio import enforce_disk_limits
-from assistant.musicgen import MusicGenModel
-from assistant.random_model import build_random_musicgen
+from assistant.music.audio import enforce_disk_limits
+from assistant.music.musicgen import MusicGenModel
+from assistant.music.random_model import build_random_musicgen
 from assistant.services import make_session
 from assistant.session import Session
 from assistant.state import Settings, Take
-
-
-class FlakyRenderer:
-    """Renders a fake take, or fails the way a real model does, in the order asked."""
-
-    def __init__(self, *behaviours: str):
-        self.behaviours = list(behaviours)
-
-    def render_round(self, state, folder_name="s", progress=None, cancel=None, on_chunk=None):
-        behaviour = self.behaviours.pop(0)
-        if behaviour == "oom":
-            raise MemoryError("CUDA out of memory")
-        if behaviour == "crash":
-            raise RuntimeError("decoder exploded mid-generation")
-        if behaviour == "hang":
-            while not cancel.is_set():
-                time.sleep(0.01)
-            raise InterruptedError("cancelled")
-        seeds = state.rounds[-1].seeds
-        return [Take(number=i + 1, seed=s, path=f"/tmp/{s}.wav", duration_s=1.0) for i, s in enumerate(seeds)], ""
+from tests.doubles import FlakyRenderer
 
 
 def session_with(renderer) -> Session:
@@ -96,7 +77,7 @@ def test_sketch_backend_survives_being_asked_for_a_huge_round(tmp_path: Path, mo
 
 
 def test_missing_hub_weights_fail_fast_with_a_clear_message(monkeypatch) -> None:
-    from assistant.musicgen import MusicGenUnavailable
+    from assistant.music.musicgen import MusicGenUnavailable
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     start = time.perf_counter()

@@ -4,7 +4,7 @@ import warnings
 import pytest
 import torch
 
-from assistant.int8 import RowScaledInt8Linear, int8_supported, quantize_linears
+from assistant.music.int8 import RowScaledInt8Linear, int8_supported, quantize_linears
 
 pytestmark = pytest.mark.skipif(not int8_supported(), reason="needs fbgemm (x86)")
 

@@ -3,7 +3,8 @@
 import pytest
 
 from assistant.dialogue import step
-from assistant.llm import LLMError, ScriptedLLM, embedded_model_path
+from assistant.llm import LLMError, embedded_model_path
+from tests.doubles import ScriptedLLM
 from assistant.state import State
 from assistant.templates import prompt_file
 from assistant.understand import Understanding, unexplained_words

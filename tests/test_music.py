@@ -5,15 +5,16 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from assistant.audio import analyse, take_filename, write_wav
+from assistant.music.audio import analyse, take_filename, write_wav
 from assistant.brief import MusicBrief
 from assistant.conversation import ConversationSpec, run_conversation
-from assistant.music import crossfade, section_plan
-from assistant.musicgen import FrameDecoder, MusicGenModel
-from assistant.random_model import build_random_musicgen
+from assistant.music.renderer import crossfade
+from assistant.render import section_plan
+from assistant.music.musicgen import FrameDecoder, MusicGenModel
+from assistant.music.random_model import build_random_musicgen
 from assistant.refine import refine
 from assistant.services import make_session
-from assistant.sketch import SAMPLE_RATE, render_sketch
+from assistant.music.sketch import SAMPLE_RATE, render_sketch
 
 
 @pytest.fixture(scope="module")
@@ -199,8 +200,9 @@ def test_exclusions_go_in_as_a_negative_prompt(tiny_model: Path) -> None:
 
 
 def test_the_renderer_sends_the_briefs_exclusions(tiny_model: Path, tmp_path: Path) -> None:
-    from assistant.music import MusicRenderer
-    from assistant.state import Round, State
+    from assistant.music import RenderRequest
+    from assistant.music.renderer import MusicRenderer
+    from assistant.render import generation_windows, negative_prompt
 
     renderer = MusicRenderer("musicgen", tmp_path, str(tiny_model))
     seen = []
@@ -208,7 +210,8 @@ def test_the_renderer_sends_the_briefs_exclusions(tiny_model: Path, tmp_path: Pa
     renderer.model.generate = lambda *a, **k: seen.append(k.get("negative_prompt")) or real(*a, **k)
     brief, prompt, _ = refine("house at 124 bpm, no vocals, without drums")
     brief = brief.model_copy(update={"duration_s": 1.0})
-    state = State(rounds=[Round(number=1, brief=brief, prompt=prompt, seeds=[3])])
-    takes, _ = renderer.render_round(state)
+    request = RenderRequest(brief=brief, seeds=[3], round_number=1, windows=generation_windows(brief),
+                            negative_prompt=negative_prompt(brief))
+    takes, _ = renderer.render_round(request)
     assert seen == ["drums, vocals"] or seen == ["vocals, drums"]
     assert len(takes) == 1 and not takes[0].sketch

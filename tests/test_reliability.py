@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-import assistant.music as music_module
-from assistant.music import MusicRenderer
+import assistant.music.renderer as music_module
+from assistant.music.renderer import MusicRenderer
 from assistant.session import Session
 from assistant.state import Settings
 

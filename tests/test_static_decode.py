@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from assistant.decode_loop import DecodeLoop, fuse_projections
-from assistant.random_model import build_random_musicgen
-from assistant.static_decode import StaticDecodeLoop, bucket_for, counter_gumbel, drive
+from assistant.music.decode_loop import DecodeLoop, fuse_projections
+from assistant.music.random_model import build_random_musicgen
+from assistant.music.static_decode import StaticDecodeLoop, bucket_for, counter_gumbel, drive
 
 STEPS = 40
 
@@ -117,7 +117,7 @@ def test_bucket_choice() -> None:
 
 
 def test_the_capture_wrapper_is_the_only_cuda_code() -> None:
-    source = Path(__file__).resolve().parent.parent / "assistant" / "static_decode.py"
+    source = Path(__file__).resolve().parent.parent / "assistant" / "music" / "static_decode.py"
     tree = ast.parse(source.read_text())
     for node in tree.body:
         uses_cuda = "cuda" in ast.unparse(node).replace("str(self.cross_mask.device)", "")
@@ -131,7 +131,7 @@ def test_the_graph_path_through_musicgenmodel_streams_reproducible_takes(tmp_pat
     """On the CPU `graphs=True` runs the same static steps eagerly: the path a GPU replays."""
     import numpy as np
 
-    from assistant.musicgen import MusicGenModel
+    from assistant.music.musicgen import MusicGenModel
 
     folder = build_random_musicgen(tmp_path / "tiny")
     model = MusicGenModel(str(folder), graphs=True)
@@ -150,7 +150,7 @@ def test_the_graph_path_through_musicgenmodel_streams_reproducible_takes(tmp_pat
 def test_a_cancel_stops_the_graph_path_between_chunks(tmp_path) -> None:
     import threading
 
-    from assistant.musicgen import MusicGenModel
+    from assistant.music.musicgen import MusicGenModel
 
     model = MusicGenModel(str(build_random_musicgen(tmp_path / "tiny")), graphs=True)
     cancel = threading.Event()
@@ -166,7 +166,7 @@ def test_a_cancel_stops_the_graph_path_between_chunks(tmp_path) -> None:
 
 
 def test_the_zerogpu_lease_follows_the_measured_speed_of_the_path() -> None:
-    from assistant.musicgen import estimate_gpu_seconds
+    from assistant.music.musicgen import estimate_gpu_seconds
 
     graphs = estimate_gpu_seconds(4, 10)
     assert graphs < estimate_gpu_seconds(4, 10, "loop") < estimate_gpu_seconds(4, 10, "generate")

@@ -43,7 +43,7 @@ def test_each_client_has_its_own_conversation(app_url: str) -> None:
 
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="Gradio streams audio through ffmpeg, which is not installed")
 def test_musicgen_takes_stream_a_live_preview_then_arrive(tmp_path: Path) -> None:
-    from assistant.random_model import build_random_musicgen
+    from assistant.music.random_model import build_random_musicgen
 
     model = build_random_musicgen(tmp_path / "tiny-musicgen")
     with running_app(tmp_path, MUSICBRIEF_MUSIC=f"musicgen:{model}", MUSICBRIEF_DURATION_S="3") as url:

@@ -17,7 +17,7 @@ from starlette.middleware import Middleware
 
 from assistant import limits
 from assistant.config import AppConfig, load_config
-from assistant.musicgen import estimate_gpu_seconds
+from assistant.music.musicgen import estimate_gpu_seconds
 from assistant.services import SharedServices, musicgen_weights_present
 from assistant.session import TurnRecord
 from assistant.templates import reply
@@ -135,7 +135,7 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
                 yield ["", *outputs(conv, extra=status, start=start), gr.skip()]
             elif kind == "audio" and can_stream:
                 streamed = True
-                rate = getattr(getattr(conv.session.music, "model", None), "sample_rate", 32000)
+                rate = conv.session.music.sample_rate
                 yield [gr.skip()] * len(outs) + [(rate, payload)]
         if "record" not in result:  # the message stays, answered with what happened
             result["record"] = TurnRecord(user=message[: limits.MAX_MESSAGE_CHARS], reply=reply("ui_turn_failed"),

@@ -1,8 +1,8 @@
-"""Turn a generation round into takes: MusicGen (the product) or the sketch synthesiser (offline).
+"""Turn a round's request into takes: MusicGen (the product) or the sketch synthesiser (offline).
 
-Also the long-piece path: briefs longer than one 30 s window, or with several sections, are
-generated section by section, each continuing from the tail of the audio before it, with
-crossfaded joins. Every take is post-processed, analysed and written as a WAV named by the app.
+Also the long-piece path: the request's windows (assistant.render decides them and their text)
+are generated in turn, each continuing from the tail of the audio before it, with crossfaded
+joins. Every take is post-processed, analysed and written as a WAV named by the app.
 """
 from __future__ import annotations
 
@@ -17,33 +17,19 @@ from typing import Iterator, Optional
 
 import numpy as np
 
-from assistant import audio as post
 from assistant import limits
 from assistant.brief import MusicBrief
-from assistant.musicgen import DEFAULT_MODEL, MAX_WINDOW_S, ChunkFn, MusicGenModel, MusicGenUnavailable
-from assistant.render import render_prompt
-from assistant.sketch import SAMPLE_RATE as SKETCH_RATE
-from assistant.sketch import apply_mix as sketch_mix
-from assistant.sketch import render_buses
+from assistant.music import audio as post
+from assistant.music.musicgen import DEFAULT_MODEL, ChunkFn, MusicGenModel, MusicGenUnavailable
+from assistant.music.sketch import SAMPLE_RATE as SKETCH_RATE
+from assistant.music.sketch import apply_mix as sketch_mix
+from assistant.music.sketch import render_buses
+from assistant.music.takes import Analysis, Note, ProgressFn, RenderRequest, Take, Window
 from assistant.templates import reply
-from assistant.state import Analysis, ProgressFn, Round, State, Take
 
 log = logging.getLogger(__name__)
 TAIL_S = 3.0  # audio prompt carried into the next section
 CROSSFADE_S = 0.5
-MIN_SECTION_S = 6.0
-
-
-def section_plan(brief: MusicBrief) -> list[tuple[str | None, float]]:
-    """(section or None, seconds) per generation window: one window when it fits, else per section."""
-    sections = list(brief.structure.sections)
-    total = brief.duration_s
-    if total <= MAX_WINDOW_S and (len(sections) < 2 or total < 2 * MIN_SECTION_S):
-        return [(None, total)]
-    count = max(len(sections), int(np.ceil(total / MAX_WINDOW_S)))
-    count = min(count, max(1, int(total // MIN_SECTION_S)))
-    names = [sections[i * len(sections) // count] if sections else None for i in range(count)]
-    return [(name, total / count) for name in names]
 
 
 def crossfade(a: np.ndarray, b: np.ndarray, samples: int) -> np.ndarray:
@@ -142,30 +128,34 @@ class MusicRenderer:
         self.unmixed = UnmixedStore()
 
     @property
+    def sample_rate(self) -> int:
+        return self.model.sample_rate if self.in_use == "musicgen" else SKETCH_RATE
+
+    @property
     def in_use(self) -> str:
         """What really plays: 'musicgen', or 'sketch' (chosen, or MusicGen unavailable)."""
         return "musicgen" if self.model is not None and self.unavailable is None else "sketch"
 
-    def remix_round(self, rnd: Round, source: Round, folder_name: str = "session",
+    def remix_round(self, request: RenderRequest, source: list[Take], folder_name: str = "session",
                     cancel: Optional[threading.Event] = None) -> Optional[list[Take]]:
-        """`source`'s takes through `rnd`'s mix, without generating: well under a second for two
+        """`source` takes through the request's mix, without generating: well under a second for two
         10 s takes. None when a take's unmixed audio is gone (then the round is generated)."""
-        sources = [self.unmixed.get(t.path) for t in source.takes]
-        if not source.takes or any(s is None for s in sources):
+        sources = [self.unmixed.get(t.path) for t in source]
+        if not source or any(s is None for s in sources):
             return None
         def remix(take: Take, unmixed: Unmixed) -> tuple[np.ndarray, Analysis, Take, Unmixed]:
             _check(cancel)
-            stereo = post.normalise_loudness(unmixed.mixed(rnd.brief), unmixed.sample_rate, passes=1)
+            stereo = post.normalise_loudness(unmixed.mixed(request.brief), unmixed.sample_rate, passes=1)
             bpm = take.analysis.bpm if take.analysis else None
             return stereo, post.analyse(stereo, unmixed.sample_rate, measured_bpm=bpm), take, unmixed
 
         with ThreadPoolExecutor(max_workers=len(sources)) as pool:  # the filters release the GIL
-            mixed = list(pool.map(remix, source.takes, sources))
+            mixed = list(pool.map(remix, source, sources))
         _check(cancel)
         takes = []
         for stereo, analysis, take, unmixed in mixed:
             path = post.write_wav(self.output_dir / folder_name,
-                                  post.take_filename(rnd.number, take.number, take.seed, unmixed.sketch),
+                                  post.take_filename(request.round_number, take.number, take.seed, unmixed.sketch),
                                   stereo, unmixed.sample_rate)
             self.unmixed.put(str(path), unmixed)
             takes.append(take.model_copy(update={"path": str(path), "analysis": analysis}))
@@ -174,37 +164,36 @@ class MusicRenderer:
     def keep(self, paths: list[str]) -> None:
         remember_kept(paths)
 
-    def render_round(self, state: State, folder_name: str = "session", progress: Optional[ProgressFn] = None,
-                     cancel: Optional[threading.Event] = None,
-                     on_chunk: Optional[ChunkFn] = None) -> tuple[list[Take], str]:
-        """Takes for the last round; `cancel` (one per conversation) stops a generation between steps;
+    def render_round(self, request: RenderRequest, folder_name: str = "session",
+                     progress: Optional[ProgressFn] = None, cancel: Optional[threading.Event] = None,
+                     on_chunk: Optional[ChunkFn] = None) -> tuple[list[Take], list[Note]]:
+        """Takes for one round; `cancel` (one per conversation) stops a generation between steps;
         `on_chunk` hears the opening of every take while it is generated (raw, before post-processing)."""
-        rnd = state.rounds[-1]
         with generation_slot(cancel):
-            return self._render(state, rnd, folder_name, progress, cancel, on_chunk)
+            return self._render(request, folder_name, progress, cancel, on_chunk)
 
-    def _render(self, state: State, rnd, folder_name: str, progress: Optional[ProgressFn],
-                cancel: Optional[threading.Event], on_chunk: Optional[ChunkFn]) -> tuple[list[Take], str]:
-        brief = rnd.brief
-        notes: list[str] = []
+    def _render(self, request: RenderRequest, folder_name: str, progress: Optional[ProgressFn],
+                cancel: Optional[threading.Event], on_chunk: Optional[ChunkFn]) -> tuple[list[Take], list[Note]]:
+        brief, seeds = request.brief, request.seeds
+        notes: list[Note] = []
         clips: Optional[list[np.ndarray]] = None
         sources: list[Unmixed] = []
         sample_rate, sketch = SKETCH_RATE, True
         if self.model is not None and self.unavailable is None:
             try:
-                clips, sample_rate = self._musicgen(brief, rnd.seeds, progress, cancel, on_chunk), self.model.sample_rate
-                sketch = False
+                clips = self._musicgen(request, progress, cancel, on_chunk)
+                sample_rate, sketch = self.model.sample_rate, False
                 sources = [Unmixed((clip,), sample_rate, False) for clip in clips]
             except MusicGenUnavailable as err:
                 self.unavailable = str(err)
-                notes.append(reply("musicgen_unavailable", error=str(err)))
+                notes.append(Note(kind="unavailable", values={"error": str(err)}))
         elif self.unavailable:
-            notes.append("(Sketch synthesiser: MusicGen is unavailable on this machine.)")
+            notes.append(Note(kind="still_unavailable"))
         if clips is None:
             clips = []
-            for index, seed in enumerate(rnd.seeds):
+            for index, seed in enumerate(seeds):
                 if progress is not None:
-                    progress(index / len(rnd.seeds), reply("progress_take", number=index + 1, total=len(rnd.seeds)))
+                    progress(index / len(seeds), reply("progress_take", number=index + 1, total=len(seeds)))
                 buses = render_buses(brief, seed, cancel=cancel)
                 sources.append(Unmixed(buses, SKETCH_RATE, True))
                 clips.append(sketch_mix(*buses, brief))
@@ -217,61 +206,61 @@ class MusicRenderer:
         _check(cancel)  # the last moment to stop: a cancelled round writes no file at all
         takes = []
         folder = self.output_dir / folder_name
-        for number, ((stereo, analysis), seed) in enumerate(zip(finished, rnd.seeds), start=1):
-            path = post.write_wav(folder, post.take_filename(rnd.number, number, seed, sketch), stereo, sample_rate)
+        for number, ((stereo, analysis), seed) in enumerate(zip(finished, seeds), start=1):
+            path = post.write_wav(folder, post.take_filename(request.round_number, number, seed, sketch), stereo,
+                                  sample_rate)
             takes.append(Take(number=number, seed=seed, path=str(path), duration_s=round(len(stereo) / sample_rate, 2),
                               sample_rate=sample_rate, analysis=analysis, sketch=sketch))
             if number <= len(sources):
                 self.unmixed.put(str(path), sources[number - 1])
-        kept = {t.path for r in state.rounds for t in r.takes if t.seed == state.kept_seed and t.path}
+        kept = set(request.keep_paths)
         with _LOCK:
             kept |= _KEPT
         removed = post.enforce_disk_limits(self.output_dir, folder, limits.MAX_FILES_PER_CONVERSATION,
                                            limits.MAX_TOTAL_MB, protect=kept | {t.path for t in takes},
                                            max_age_minutes=self.keep_files_minutes)
         if removed:
-            notes.append(f"To stay within the disk limits ({limits.MAX_FILES_PER_CONVERSATION} files per "
-                         f"conversation), {removed} older take file(s) were removed; kept takes stay.")
-        notes += self._report(takes, brief)
-        return takes, " ".join(notes)
+            notes.append(Note(kind="disk_removed", values={"limit": limits.MAX_FILES_PER_CONVERSATION,
+                                                            "removed": removed}))
+        return takes, notes + self._report(takes, brief)
 
-    def _musicgen(self, brief: MusicBrief, seeds: list[int], progress: Optional[ProgressFn],
+    def _musicgen(self, request: RenderRequest, progress: Optional[ProgressFn],
                   cancel: Optional[threading.Event], on_chunk: Optional[ChunkFn] = None) -> list[np.ndarray]:
-        plan = section_plan(brief)
-        negative = ", ".join(x for x in brief.exclude if x != "other instruments") or None
+        """The request's windows in turn, exactly as assistant.render wrote them."""
+        seeds, windows = request.seeds, request.windows
         out: Optional[list[np.ndarray]] = None
-        for index, (section, seconds) in enumerate(plan):
+        for index, window in enumerate(windows):
             def part_progress(fraction: float, label: str, index: int = index) -> None:
                 if progress is not None:  # MusicGen makes every take at once, in one batch
-                    progress((index + fraction) / len(plan), reply("progress_batch", takes=len(seeds), part=index + 1,
-                                                                  parts=len(plan)))
+                    progress((index + fraction) / len(windows), reply("progress_batch", takes=len(seeds),
+                                                                     part=index + 1, parts=len(windows)))
 
-            prompt = render_prompt(brief, section=section)
             part_seeds = [(s + 7919 * index) % 2**32 for s in seeds]
+            texts = [window.prompt] * len(seeds)
             if out is None:
-                out = self.model.generate([prompt] * len(seeds), part_seeds, seconds, progress=part_progress,
-                                          cancel=cancel, on_chunk=on_chunk, negative_prompt=negative)
+                out = self.model.generate(texts, part_seeds, window.seconds, progress=part_progress, cancel=cancel,
+                                          on_chunk=on_chunk, negative_prompt=request.negative_prompt)
                 continue
             tail = int(TAIL_S * self.model.sample_rate)
             prompts = [clip[-tail:] for clip in out]
-            parts = self.model.generate([prompt] * len(seeds), part_seeds, seconds, audio_prompt=prompts,
-                                        progress=part_progress, cancel=cancel, negative_prompt=negative)
+            parts = self.model.generate(texts, part_seeds, window.seconds, audio_prompt=prompts,
+                                        progress=part_progress, cancel=cancel, negative_prompt=request.negative_prompt)
             fade = int(CROSSFADE_S * self.model.sample_rate)
             # The continuation starts with the prompt it was given; keep a little of it to crossfade.
             out = [crossfade(clip, part[max(0, len(p) - fade):], fade) for clip, part, p in zip(out, parts, prompts)]
         return out or []
 
     @staticmethod
-    def _report(takes: list[Take], brief: MusicBrief) -> list[str]:
-        notes = []
-        if takes and takes[0].sketch:
-            notes.append("These are sketches from the built-in synthesiser, not MusicGen.")
+    def _report(takes: list[Take], brief: MusicBrief) -> list[Note]:
+        notes = [Note(kind="sketch")] if takes and takes[0].sketch else []
         for take in takes:
             a = take.analysis
             if brief.tempo.bpm and a and a.bpm:
-                notes.append(f"Asked {brief.tempo.bpm} BPM, take {take.number} measured {a.bpm:g}.")
+                notes.append(Note(kind="bpm_measured", values={"asked": brief.tempo.bpm, "number": take.number,
+                                                                "measured": f"{a.bpm:g}"}))
             if a and a.silence_tail_s and a.silence_tail_s > 1.0:
-                notes.append(f"Take {take.number} ends in {a.silence_tail_s:g} s of silence.")
+                notes.append(Note(kind="silent_tail", values={"number": take.number,
+                                                               "seconds": f"{a.silence_tail_s:g}"}))
         return notes
 
 

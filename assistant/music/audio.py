@@ -15,7 +15,7 @@ import numpy as np
 import soundfile as sf
 
 from assistant.brief import MusicBrief
-from assistant.state import Analysis
+from assistant.music.takes import Analysis
 
 TARGET_LUFS = -14.0
 TRUE_PEAK_CEILING = 0.89  # about -1 dBTP

@@ -23,7 +23,7 @@ from typing import Callable, Optional
 import torch
 import torch.nn.functional as F
 
-from assistant.decode_loop import DecodeLoop
+from assistant.music.decode_loop import DecodeLoop
 from assistant.limits import DECODE_BUCKETS, DECODE_CHECK_EVERY
 
 MASK32 = 0xFFFFFFFF

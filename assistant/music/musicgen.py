@@ -15,7 +15,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from assistant.limits import MUSICGEN_WINDOW_S
-from assistant.state import ProgressFn
+from assistant.music.takes import ChunkFn, ProgressFn  # noqa: F401  (ChunkFn: re-exported for the renderer)
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,6 @@ DEFAULT_MODEL = "facebook/musicgen-small"
 CHOSEN, OTHER = 0.0, -1e4  # finite, so the guidance arithmetic after us stays finite
 MAX_WINDOW_S = MUSICGEN_WINDOW_S
 
-ChunkFn = Callable[[list[np.ndarray]], None]  # newly decoded audio, one array per take
 
 
 class StopAfterLastStep(Exception):
@@ -193,10 +192,10 @@ class MusicGenModel:
     def __init__(self, model_id: str = DEFAULT_MODEL, device: Optional[str] = None, int8: Optional[bool] = None,
                  own_loop: Optional[bool] = None, graphs: Optional[bool] = None):
         self.model_id = model_id
-        # assistant.decode_loop; off: transformers' generate(), the reference. None: on, everywhere: on an
+        # assistant.music.decode_loop; off: transformers' generate(), the reference. None: on, everywhere: on an
         # H100 the eager loop took 7.7 s for 10 s of audio against generate()'s 10.9 s.
         self.own_loop = own_loop
-        # assistant.static_decode: fixed-shape steps with on-device sampling, replayed as CUDA graphs.
+        # assistant.music.static_decode: fixed-shape steps with on-device sampling, replayed as CUDA graphs.
         # None: on with CUDA (1.06 s for 10 s of audio on an H100), off on the CPU, where the eager loop
         # with int8 weights is the measured fast path. On the CPU it runs the same steps eagerly.
         self.graphs = graphs
@@ -214,8 +213,8 @@ class MusicGenModel:
             import torch
             from transformers import AutoProcessor, MusicgenForConditionalGeneration
 
-            from assistant.decode_loop import fuse_projections
-            from assistant.int8 import int8_supported, quantize_linears
+            from assistant.music.decode_loop import fuse_projections
+            from assistant.music.int8 import int8_supported, quantize_linears
 
             if not Path(self.model_id).expanduser().exists() and not weights_present(self.model_id) \
                     and not _hub_reachable():
@@ -269,14 +268,14 @@ class MusicGenModel:
                  chunk_s: float = 1.0, negative_prompt: Optional[str] = None, top_k: int = 250) -> list[np.ndarray]:
         """One batched call: a mono float32 array per take, `duration_s` long (plus any audio prompt).
 
-        Runs in our own decode loop (assistant.decode_loop), or in transformers' generate() when
+        Runs in our own decode loop (assistant.music.decode_loop), or in transformers' generate() when
         `own_loop` is off. With a `negative_prompt`, guidance steers away from it instead of from
         the empty text: the batch is [takes; the negative prompt once per take] and SeededSampler
         does the guidance, feeding both halves the same tokens, as CFG does."""
         import torch
         from transformers import LogitsProcessorList
 
-        from assistant.decode_loop import DecodeLoop
+        from assistant.music.decode_loop import DecodeLoop
 
         self.load()
         model, processor = self._model, self._processor
@@ -334,7 +333,7 @@ class MusicGenModel:
                     cancel: Optional[threading.Event]) -> None:
         """The graph path: one prepared StaticDecodeLoop, its steps replayed as CUDA graphs cached per
         batch shape for the process (eagerly on other devices); progress and cancel between chunks."""
-        from assistant.static_decode import GraphCache, StaticDecodeLoop, drive
+        from assistant.music.static_decode import GraphCache, StaticDecodeLoop, drive
 
         loop = StaticDecodeLoop(self._model, batch["input_ids"], batch["attention_mask"], unconditional_half,
                                 seeds, guidance_scale=guidance_scale, top_k=top_k)

@@ -1,0 +1,33 @@
+"""The music wing: rounds in, takes out, behind one seam (`Renderer`).
+
+Only assistant.services builds a renderer; the conversation core sees the seam's types
+(assistant.music.takes) and this protocol, never the models, the synthesiser or the effects."""
+from __future__ import annotations
+
+import threading
+from typing import Optional, Protocol
+
+from assistant.music.takes import ChunkFn, Note, ProgressFn, RenderRequest, Take
+
+
+class Renderer(Protocol):
+    unavailable: Optional[str]  # why MusicGen can't play here, once that is known
+
+    @property
+    def in_use(self) -> str:
+        """What really plays: 'musicgen' or 'sketch'."""
+
+    @property
+    def sample_rate(self) -> int: ...
+
+    def render_round(self, request: RenderRequest, folder_name: str = "session",
+                     progress: Optional[ProgressFn] = None, cancel: Optional[threading.Event] = None,
+                     on_chunk: Optional[ChunkFn] = None) -> tuple[list[Take], list[Note]]: ...
+
+    def remix_round(self, request: RenderRequest, source: list[Take], folder_name: str = "session",
+                    cancel: Optional[threading.Event] = None) -> Optional[list[Take]]: ...
+
+    def keep(self, paths: list[str]) -> None: ...
+
+
+__all__ = ["ChunkFn", "Note", "ProgressFn", "RenderRequest", "Renderer", "Take"]
