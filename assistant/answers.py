@@ -242,5 +242,5 @@ def mentions_music(question: str) -> bool:
     """A question about music we hold no facts for gets "I don't know that one", not the off-topic reply."""
     vocab = vocabulary()
     sounds = [m for m in vocab.find_all(question) if m.category != "instrument"
-              or vocab.instrument_family.get(m.value) != "textures"]  # "rain" is weather before it is a sound
+              or vocab.family_of(m.value) != "textures"]  # "rain" is weather before it is a sound
     return bool(MUSIC_WORDS.search(question) or sounds)

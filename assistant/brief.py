@@ -185,3 +185,9 @@ def describe_value(value: Any) -> str:
 def describe_change(old: MusicBrief, new: MusicBrief, path: str) -> str:
     """`mix.brightness: balanced -> dark`: the form the issue and the UI use."""
     return f"{path}: {describe_value(get_path(old, path))} -> {describe_value(get_path(new, path))}"
+
+
+def before_outro(sections: list[str], section: str) -> list[str]:
+    """A section added to a structure goes before its outro (or at the end when there is none)."""
+    position = sections.index("outro") if "outro" in sections else len(sections)
+    return [*sections[:position], section, *sections[position:]]

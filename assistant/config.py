@@ -7,12 +7,14 @@ from typing import Optional
 
 from pydantic import BaseModel, Field
 
+from assistant.limits import DURATION_MAX_S, DURATION_MIN_S, MAX_TAKES
+
 
 class AppConfig(BaseModel):
     llm: str = "embedded"  # off | embedded | /path/to/model.gguf | hf:REPO/FILE.gguf
     music: str = "musicgen"  # off | sketch | musicgen[:HF_ID_OR_PATH]
-    takes: int = Field(default=2, ge=1, le=4)
-    duration_s: float = Field(default=10.0, ge=1, le=180)
+    takes: int = Field(default=2, ge=1, le=MAX_TAKES)
+    duration_s: float = Field(default=10.0, ge=DURATION_MIN_S, le=DURATION_MAX_S)
     seed: Optional[int] = None  # None: the CLI uses 0 (repeatable), each web session a random base
     output_dir: Path = Path("outputs")
     keep_files_minutes: float = 120.0

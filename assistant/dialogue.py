@@ -26,12 +26,13 @@ from assistant.questions import (Question, build_question, conflict_question, ne
 from assistant.render import generation_windows, negative_prompt, render_prompt
 from assistant.state import Reply, Round, State, new_song_state
 from assistant.templates import reply
+from assistant.understand import Understanding
 from assistant.update import apply_extraction
 
 MAX_QUESTIONS_PER_SONG = 2
 
 
-def step(state: State, message: str, understand: Optional[object] = None) -> tuple[State, Reply]:
+def step(state: State, message: str, understand: Optional[Understanding] = None) -> tuple[State, Reply]:
     """One user turn. `understand` is an optional assistant.understand.Understanding (LLM helper).
 
     Never raises on any string: bad input gets a specific answer and the brief keeps its values.
@@ -43,7 +44,7 @@ def step(state: State, message: str, understand: Optional[object] = None) -> tup
     return state, out
 
 
-def _step(state: State, message: str, understand: Optional[object]) -> tuple[State, Reply]:
+def _step(state: State, message: str, understand: Optional[Understanding]) -> tuple[State, Reply]:
     state.turn += 1
     if state.pending == "new_or_edit":
         return _new_or_edit(state, message, understand)
@@ -75,7 +76,7 @@ def _step(state: State, message: str, understand: Optional[object]) -> tuple[Sta
         state.settings.takes = max(1, min(MAX_TAKES, ex.take_count))
         state.said_settings = sorted({*state.said_settings, "takes"})
         if ex.take_count > MAX_TAKES:
-            ex.notices.append(f"At most {MAX_TAKES} takes fit in one round, so I'll make {MAX_TAKES}.")
+            ex.notices.append(reply("takes_capped", max=MAX_TAKES))
     generated = state.phase == "generated"
     if generated and ("like" in intents or _is_bare_take_ref(text)) and not ex.names_music():
         return _keep(state, text)
@@ -148,7 +149,7 @@ def _ask_new_or_edit(state: State, message: str) -> tuple[State, Reply]:
                         options=state.pending_options)
 
 
-def _new_or_edit(state: State, message: str, understand: Optional[object]) -> tuple[State, Reply]:
+def _new_or_edit(state: State, message: str, understand: Optional[Understanding]) -> tuple[State, Reply]:
     """The answer to "new song or change this one?": the earlier message, as one or the other."""
     earlier, answer = state.pending_message or "", normalise(message)
     state.pending, state.pending_options, state.pending_message = None, [], None
@@ -167,7 +168,7 @@ COMMANDS_IN_QUESTION_FORM = {"new_song", "surprise", "more_variations", "generat
 
 
 def _question(state: State, asked: tuple[str, str], ex: Extraction, intents: set[str],
-              understand: Optional[object]) -> Optional[tuple[State, Reply]]:
+              understand: Optional[Understanding]) -> Optional[tuple[State, Reply]]:
     """Answer a question without touching the brief; a mixed message also applies its request part.
     None when the message is a request or command in question form, or off-topic."""
     question, rest = asked
@@ -241,7 +242,9 @@ def _update_and_generate(state: State, ex: Extraction, force: bool) -> tuple[Sta
         state.filled_paths = []
     if ex.conflicts:  # the notice itself is the question ("fast or slow?")
         question = conflict_question(ex.conflicts[0])
-        return _ask(state, question.control, [], lead=" ".join(update.notices), question=question)
+        said = [reply("conflict", values=" and ".join(ex.conflict_values.get(slot, [])), slot=slot)
+                for slot in ex.conflicts]
+        return _ask(state, question.control, [], lead=" ".join([*said, *update.notices]), question=question)
     if state.phase == "generated" and not force:
         return _edit(state, before, update.notices)
     if force:
@@ -362,6 +365,6 @@ def _keep(state: State, text: str) -> tuple[State, Reply]:
         return state, _answer(state, reply("keep_what"))
     number = len(takes) if ref == -1 else ref
     if not 1 <= number <= len(takes):
-        return state, _answer(state, f"There is no take {number}; this round has {len(takes)}.")
+        return state, _answer(state, reply("no_such_take", number=number, count=len(takes)))
     state.kept_seed = takes[number - 1]
     return state, _answer(state, reply("kept", number=number, seed=state.kept_seed))

@@ -52,7 +52,8 @@ class Extraction(BaseModel):
     duration_factor: Optional[float] = None
     seed: Optional[int] = None
     take_count: Optional[int] = None
-    conflicts: list[str] = Field(default_factory=list)
+    conflicts: list[str] = Field(default_factory=list)  # slots said two ways ("fast and slow")
+    conflict_values: dict[str, list[str]] = Field(default_factory=dict)  # slot -> what was said
     notices: list[str] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)  # occasions, scenes, media, eras, artists named
     inferred: list[str] = Field(default_factory=list)  # fields filled by inference (references, LLM), not said
@@ -109,7 +110,7 @@ def _single(values: list[str], slot: str, ex: Extraction) -> Optional[str]:
     distinct = list(dict.fromkeys(values))
     if len(distinct) > 1:
         ex.conflicts.append(slot)
-        ex.notices.append(f"You said both {' and '.join(distinct)} for {slot}; which one do you want?")
+        ex.conflict_values[slot] = distinct  # the dialogue asks it back
         return None
     return distinct[0] if distinct else None
 

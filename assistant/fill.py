@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 
-from assistant.brief import MusicBrief, is_empty, with_value
+from assistant.brief import MAX_ITEMS, MusicBrief, before_outro, is_empty, with_value
 from assistant.vocab import GenreProfile, vocabulary
 
 # Picked when the user gave no genre and nothing they said points to one.
@@ -46,8 +46,7 @@ def _defaults(brief: MusicBrief, profile: GenreProfile) -> dict[str, object]:
         instruments = []
     sections = profile.sections
     if len(brief.structure.sections) == 1 and brief.structure.sections[0] not in sections:
-        position = sections.index("outro") if "outro" in sections else len(sections)
-        sections = [*sections[:position], brief.structure.sections[0], *sections[position:]][:8]
+        sections = before_outro(sections, brief.structure.sections[0])[:MAX_ITEMS]
     return {
         "style.mood": profile.moods,
         "tempo.bpm": bpm,

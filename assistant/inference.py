@@ -46,8 +46,7 @@ def from_references(ex: Extraction) -> Extraction:
     update: dict[str, object] = {}
     inferred = list(ex.inferred)
     named_genre = bool(ex.genres or ex.weak_genres)
-    named_palette = any(vocab.instrument_family.get(vocab.canonical("instrument", i) or "") != "textures"
-                        for i in ex.instruments)
+    named_palette = any(vocab.family_of(i) != "textures" for i in ex.instruments)
     style_refs = [r for r in refs if r.kind != "occasion"]
     if not named_genre and (style_refs or not named_palette):
         candidates = genre_candidates(style_refs if named_palette else refs)

@@ -4,6 +4,7 @@ from assistant.brief import BPM_MAX, BPM_MIN, DURATION_MAX_S, DURATION_MIN_S, MA
 MAX_MESSAGE_CHARS = 2000  # longer messages are cut, and the reply says so
 MAX_TAKES = 4  # takes per round
 MUSICGEN_WINDOW_S = 30.0  # one MusicGen generation; longer pieces continue section by section
+FALLBACK_BPM = 100  # the tempo of a brief with no tempo and no known genre
 MIN_SECTION_S = 6.0  # the shortest window a multi-section piece is generated in
 DECODE_BUCKETS = (64, 128, 256, 384, 512, 768, 1024, 1504)  # K/V lengths with one CUDA graph each
 DECODE_CHECK_EVERY = 25  # graph replays between host syncs (tokens out, progress, cancel): 0.5 s of audio
@@ -33,5 +34,5 @@ __all__ = [
     "MAX_TAKES", "MUSICGEN_WINDOW_S", "DECODE_BUCKETS", "DECODE_CHECK_EVERY", "MAX_CONCURRENT_GENERATIONS", "MAX_QUEUE", "MAX_UPLOAD_BYTES", "MAX_FILES_PER_CONVERSATION", "MAX_TOTAL_MB",
     "GENERATION_TIMEOUT_S", "MAX_HISTORY_MESSAGES", "MAX_LISTED_ITEMS", "REFERENCE_MAX_WORDS", "REFERENCE_FUZZY_MIN_LETTERS",
     "REFERENCE_FUZZY_CUTOFF", "REFERENCE_MAX_MOODS", "TEMPO_WORD_MIN_CHANGE", "SPELLING_MIN_LETTERS", "SPELLING_LONG_WORD", "SPELLING_MAX_EDITS_LONG",
-    "MIN_SECTION_S", "REMIX_SOURCE_S", "MAX_CONVERSATIONS_KEPT", "PROGRESS_EVERY_S", "PENDING_AFTER_S",
+    "FALLBACK_BPM", "MIN_SECTION_S", "REMIX_SOURCE_S", "MAX_CONVERSATIONS_KEPT", "PROGRESS_EVERY_S", "PENDING_AFTER_S",
 ]

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from typing import Optional
 
+from assistant.brief import BPM_MAX, BPM_MIN
+
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "a": 1, "an": 1, "half a": 0.5,
@@ -97,7 +99,7 @@ def find_bpms(text: str, *, tempo_context: bool, blocked: list[tuple[int, int]])
             add(m.group(1), m.span(1))
     if tempo_context and not out:
         for m in BARE_NUMBER.finditer(text):
-            if 40 <= int(m.group(1)) <= 220:
+            if BPM_MIN <= int(m.group(1)) <= BPM_MAX:
                 add(m.group(1), m.span(1))
     return sorted(out, key=lambda item: item[1][0])
 

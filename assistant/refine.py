@@ -10,10 +10,11 @@ from assistant.spelling import correct
 from assistant.fill import fill_gaps
 from assistant.render import render_prompt
 from assistant.state import State
+from assistant.understand import Understanding
 from assistant.update import apply_extraction
 
 
-def refine(request: str, understand: Optional[object] = None, seed: int = 0) -> tuple[MusicBrief, str, list[str]]:
+def refine(request: str, understand: Optional[Understanding] = None, seed: int = 0) -> tuple[MusicBrief, str, list[str]]:
     """The filled brief, its prompt, and notices about anything refused."""
     text = correct(normalise(request))
     ex = from_references(extract(text))

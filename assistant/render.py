@@ -31,8 +31,7 @@ def _tempo_word(bpm: int) -> str:
 def _description(brief: MusicBrief, sections: list[str]) -> str:
     vocals_out = "vocals" in brief.exclude
     production = ", ".join(["instrumental"] * vocals_out + brief.palette.production)
-    sung = not vocals_out and any(vocabulary().instrument_family.get(
-        vocabulary().canonical("instrument", i) or "") == "vocals" for i in brief.palette.instruments)
+    sung = not vocals_out and any(vocabulary().family_of(i) == "vocals" for i in brief.palette.instruments)
     noun = "song" if sung else "music"
     head = f"{production} {noun}" if production else noun
     parts_of_feel = [p for p in (brief.tempo.feel or "").split(", ") if p]  # "medium tempo, swing"

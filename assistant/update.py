@@ -10,9 +10,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from assistant.brief import (BPM_MAX, BPM_MIN, DURATION_MAX_S, DURATION_MIN_S, LEAF_PATHS,
-                             MAX_ITEMS, MusicBrief, get_path, with_value)
+                             MAX_ITEMS, MusicBrief, before_outro, get_path, with_value)
 from assistant.extract import Extraction
 from assistant.limits import MAX_LISTED_ITEMS, TEMPO_WORD_MIN_CHANGE
+from assistant.templates import reply
 from assistant.vocab import vocabulary
 
 ONLY_EXCLUDES = ("drums", "bass", "vocals", "other instruments")
@@ -43,16 +44,15 @@ def _merge(current: list[str], new: list[str], what: str, notices: list[str],
     if len(merged) > MAX_ITEMS:
         left_out = merged[MAX_ITEMS:]
         named = ", ".join(left_out[:MAX_LISTED_ITEMS])
-        more = f" and {len(left_out) - MAX_LISTED_ITEMS} more" if len(left_out) > MAX_LISTED_ITEMS else ""
-        notices.append(f"At most {MAX_ITEMS} {what} fit in one brief; I kept the first {MAX_ITEMS} "
-                       f"and left out: {named}{more}. Swap any of them in if you prefer.")
+        more = max(0, len(left_out) - MAX_LISTED_ITEMS)
+        notices.append(reply("too_many_items", max=MAX_ITEMS, what=what, named=named, more=more))
         merged = merged[:MAX_ITEMS]
     return merged
 
 
 def _excluded_by(instrument: str | None, excluded: list[str]) -> bool:
     """'no vocals' also removes 'female vocals': a family name excludes the whole family."""
-    family = vocabulary().instrument_family.get(instrument or "")
+    family = vocabulary().family_of(instrument)
     return instrument in excluded or (family in excluded and family in ONLY_EXCLUDES)
 
 
@@ -61,10 +61,7 @@ def _with_sections(current: list[str], new: list[str], adds: bool) -> list[str]:
         return new
     if new[0] in current and not adds:
         return current
-    out = list(current)
-    position = out.index("outro") if "outro" in out else len(out)
-    out.insert(position, new[0])
-    return out
+    return before_outro(current, new[0])
 
 
 def _bpm_for_word(brief: MusicBrief, word: str) -> int | None:
@@ -85,14 +82,13 @@ def _audibly_moved(current: int | None, target: int, word: str) -> int:
 
 
 def _scaled_bpm(brief: MusicBrief, factor: float, notices: list[str]) -> int:
-    profile = vocabulary().genre(brief.style.genre)
-    base = brief.tempo.bpm or (profile.default_bpm if profile else 100)
+    base = brief.tempo.bpm or vocabulary().default_bpm(brief.style.genre)
     target = round(base * factor)
     if target == base:  # "a bit faster" must be audible even at slow tempos
         target = base + (1 if factor > 1 else -1)
     clamped = max(BPM_MIN, min(BPM_MAX, target))
     if clamped != target:
-        notices.append(f"{target} BPM is outside {BPM_MIN}-{BPM_MAX}; I set {clamped} BPM.")
+        notices.append(reply("bpm_clamped", target=target, low=BPM_MIN, high=BPM_MAX, set=clamped))
     return clamped
 
 
@@ -110,7 +106,7 @@ def apply_extraction(brief: MusicBrief, ex: Extraction) -> Update:
         changes["style.genre"] = " ".join(fused)
         left_out = [g for g in ex.genres if g not in fused]
         if left_out:
-            notices.append(f"I combined {' and '.join(fused)}; {', '.join(left_out)} did not fit in one genre.")
+            notices.append(reply("genres_combined", fused=" and ".join(fused), left_out=", ".join(left_out)))
     elif ex.weak_genres and not brief.style.genre:
         changes["style.genre"] = ex.weak_genres[0]
     if ex.moods:
@@ -121,7 +117,7 @@ def apply_extraction(brief: MusicBrief, ex: Extraction) -> Update:
     named = vocab.canonical_all("instrument", ex.instruments)
     if ex.only:
         first = vocab.canonical("instrument", ex.instruments[0])
-        excluded += [x for x in ONLY_EXCLUDES if x not in named and vocab.instrument_family.get(first) != x]
+        excluded += [x for x in ONLY_EXCLUDES if x not in named and vocab.family_of(first) != x]
     if excluded:
         changes["exclude"] = _merge([x for x in b.exclude if x not in named], excluded, "exclusions", notices)
     elif named & set(b.exclude):  # "add drums" after "no drums"
@@ -139,8 +135,8 @@ def apply_extraction(brief: MusicBrief, ex: Extraction) -> Update:
     if ex.sections:
         sections = _with_sections(b.structure.sections, ex.sections, ex.adds)
         if len(sections) > MAX_ITEMS:
-            notices.append(f"At most {MAX_ITEMS} sections fit; I kept {', '.join(sections[:MAX_ITEMS])} "
-                           f"and left out {', '.join(sections[MAX_ITEMS:])}.")
+            notices.append(reply("too_many_sections", max=MAX_ITEMS, kept=", ".join(sections[:MAX_ITEMS]),
+                                 left_out=", ".join(sections[MAX_ITEMS:])))
             sections = sections[:MAX_ITEMS]
         changes["structure.sections"] = sections
 
@@ -152,15 +148,15 @@ def apply_extraction(brief: MusicBrief, ex: Extraction) -> Update:
         b = _set(b, f"mix.{axis}", value, notices)
     if ex.duration_s is not None:
         if ex.duration_s <= 0:
-            notices.append(f"A piece can't last {ex.duration_s:g} seconds; I kept {b.duration_s:g} s.")
+            notices.append(reply("duration_impossible", asked=f"{ex.duration_s:g}", kept=f"{b.duration_s:g}"))
         else:
             b = _set(b, "duration_s", ex.duration_s, notices, what="duration")
     elif ex.duration_factor:
         target = round(b.duration_s * ex.duration_factor, 1)
         b = _set(b, "duration_s", max(DURATION_MIN_S, min(DURATION_MAX_S, target)), notices)
         if not DURATION_MIN_S <= target <= DURATION_MAX_S:
-            notices.append(f"{target:g} s is outside {DURATION_MIN_S:g}-{DURATION_MAX_S:g} s; "
-                           f"I set {b.duration_s:g} s.")
+            notices.append(reply("duration_clamped", target=f"{target:g}", low=f"{DURATION_MIN_S:g}",
+                                 high=f"{DURATION_MAX_S:g}", set=f"{b.duration_s:g}"))
     if ex.seed is not None:
         b = _set(b, "seed", ex.seed, notices)
 
@@ -191,7 +187,11 @@ def _set(b: MusicBrief, path: str, value: Any, notices: list[str], what: str = "
         return with_value(b, path, value)
     except ValueError as err:
         kept = get_path(b, path)
-        kept_text = f"kept {kept}" if kept not in (None, []) else "left it open"
-        notices.append(f"I couldn't use that {what or path}: {err}. I {kept_text}.")
+        notices.append(reply("value_refused", what=what or path, error=str(err),
+                             kept=describe_kept(kept) if kept not in (None, []) else ""))
         return b
 
+
+def describe_kept(value: Any) -> str:
+    """A kept value as the notice names it (a list as Python prints it, as before)."""
+    return str(value)

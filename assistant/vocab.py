@@ -14,6 +14,8 @@ from typing import Optional
 import yaml
 from pydantic import BaseModel, ConfigDict
 
+from assistant.limits import FALLBACK_BPM
+
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 VOCAB_DIR = PROMPTS_DIR / "vocab"
 
@@ -191,6 +193,17 @@ class Vocabulary:
         for m in self.matchers[0].find(name):
             return self.genres[m.value]
         return None
+
+    def family_of(self, instrument: Optional[str]) -> Optional[str]:
+        """'soft female vocals' -> 'vocals', 'rhodes' -> 'keys': the family of an instrument phrase."""
+        if not instrument:
+            return None
+        return self.instrument_family.get(self.canonical("instrument", instrument) or instrument)
+
+    def default_bpm(self, genre: Optional[str]) -> int:
+        """The genre profile's tempo, or FALLBACK_BPM when the genre is unknown or unsaid."""
+        profile = self.genre(genre)
+        return profile.default_bpm if profile else FALLBACK_BPM
 
     def canonical(self, category: str, phrase: str) -> Optional[str]:
         """'relaxing' -> 'relaxed', 'soft female vocals' -> 'female vocals': grounding and scoring

@@ -10,9 +10,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 3
+pytestmark = pytest.mark.slow  # three runs of the CLI with the embedded LLM
 
 
-@pytest.mark.slow
 def test_cli_with_the_embedded_llm_and_sketch_exits_cleanly(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "assistant.cli", "run", "tests/conversations/09_edit_darker.yaml", "--json",
                "--llm", "embedded", "--music", "sketch"]

@@ -7,6 +7,9 @@ import soundfile as sf
 from assistant.music.renderer import build_renderer
 from assistant.session import Session
 from assistant.state import Settings
+import pytest
+
+pytestmark = pytest.mark.slow  # loads models, renders audio or starts the app
 
 
 def centroid(path: str) -> float:

@@ -1,5 +1,6 @@
 """The LLM may help but never make things worse: every failure mode leaves a correct conversation."""
 
+import jinja2
 import pytest
 
 from assistant.dialogue import step
@@ -119,7 +120,7 @@ def test_vague_requests_do_not_call_the_model() -> None:
 def test_every_prompt_file_renders_strictly() -> None:
     for path in PROMPTS_DIR.glob("*.md"):
         assert prompt_file(path.stem, has_music=True, request="a song")
-    with pytest.raises(Exception):
+    with pytest.raises(jinja2.exceptions.UndefinedError):
         prompt_file("classify")  # has_music missing: a missing variable fails loudly
 
 

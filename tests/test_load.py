@@ -9,6 +9,9 @@ from pathlib import Path
 from gradio_client import Client
 
 from tests.webapp import running_app
+import pytest
+
+pytestmark = pytest.mark.slow  # loads models, renders audio or starts the app
 
 GENRES = ["house", "techno", "trap", "jazz", "reggae", "funk", "disco", "ambient",
           "synthwave", "dubstep", "bossa nova", "metal", "punk", "soul", "trance", "k-pop"]

@@ -16,6 +16,8 @@ from assistant.refine import refine
 from assistant.services import make_session
 from assistant.music.sketch import SAMPLE_RATE, render_sketch
 
+pytestmark = pytest.mark.slow  # loads models, renders audio or starts the app
+
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory) -> Path:

@@ -11,6 +11,7 @@ from assistant.state import State
 from assistant.vocab import vocabulary
 
 
+@pytest.mark.slow
 def test_every_reference_value_is_one_the_assistant_knows() -> None:
     vocab = vocabulary()
     for ref, names in load_references():
@@ -22,6 +23,7 @@ def test_every_reference_value_is_one_the_assistant_knows() -> None:
         assert ref.tempo is None or ref.tempo in vocab.tempo_positions, ref.key
 
 
+@pytest.mark.slow
 def test_the_layer_is_sized_for_real_traffic() -> None:
     kinds = [ref.kind for ref, _ in load_references()]
     assert kinds.count("occasion") >= 150
@@ -71,6 +73,7 @@ def test_an_artist_is_described_in_one_line_and_never_named_to_musicgen() -> Non
     assert not set(state.user_paths) & {"style.genre", "style.mood"}  # inferred, never shown as said
 
 
+@pytest.mark.slow
 def test_no_name_reaches_a_prompt_even_inside_the_users_own_words() -> None:
     names = [names[0] for ref, names in load_references() if ref.is_name]
     for name in [n for n in names if len(n.split()) <= 4][::7]:

@@ -12,6 +12,8 @@ from assistant.music.renderer import MusicRenderer
 from assistant.session import Session
 from assistant.state import Settings
 
+pytestmark = pytest.mark.slow  # loads models, renders audio or starts the app
+
 
 def sketch_session(tmp_path: Path) -> Session:
     return Session(Settings(seed=1), music=MusicRenderer("sketch", tmp_path), duration_s=2.0)
@@ -51,13 +53,13 @@ def test_a_cancelled_round_writes_nothing_and_never_touches_the_next_round(tmp_p
 def test_a_new_message_stops_an_abandoned_generation_first(tmp_path: Path) -> None:
     session = sketch_session(tmp_path)
     session.send("house at 124 bpm")
-    abandoned = threading.Thread(target=session.send, args=("make it 170 seconds long",))
+    results = []
+    abandoned = threading.Thread(target=lambda: results.append(session.send("make it 170 seconds long")))
     abandoned.start()
     _wait_for_round(session, 2)
-    start = time.perf_counter()
     record = session.send("make it 3 seconds long")  # the user moved on without pressing Stop
     abandoned.join(timeout=30)
-    assert record.action == "generate" and time.perf_counter() - start < 60  # not the 2 x 170 s it would take
+    assert record.action == "generate" and results[0].stopped  # stopped, not rendered for 2 x 170 s
     assert [r.brief.duration_s for r in session.state.rounds] == [2.0, 3.0]  # the stopped round is gone
     assert len(session.state.rounds[-1].takes) == 2
 

@@ -9,6 +9,8 @@ from assistant.music.decode_loop import DecodeLoop, fuse_projections
 from assistant.music.random_model import build_random_musicgen
 from assistant.music.static_decode import StaticDecodeLoop, bucket_for, counter_gumbel, drive
 
+pytestmark = pytest.mark.slow  # loads models, renders audio or starts the app
+
 STEPS = 40
 
 

@@ -1,6 +1,10 @@
 """The web view translates records faithfully and escapes what users typed."""
+import pytest
+
 from assistant.session import TurnRecord
 from webui.view import chat_messages, take_label
+
+pytestmark = pytest.mark.slow  # imports Gradio (3.5 s)
 
 
 def record(user: str, reply: str = "ok") -> TurnRecord:

@@ -8,6 +8,8 @@ from gradio_client import Client
 
 from tests.webapp import running_app
 
+pytestmark = pytest.mark.slow  # loads models, renders audio or starts the app
+
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory) -> str:

@@ -28,15 +28,9 @@ CONTROL_PATHS = {
 
 def take_label(take: dict[str, Any], number: int, kept: bool = False) -> str:
     """'take 2 · seed 184467 · 125 BPM' (and 'sketch' when the built-in synthesiser made it)."""
-    parts = [f"take {number}", f"seed {take['seed']}"]
-    analysis = take.get("analysis") or {}
-    if analysis.get("bpm"):
-        parts.append(f"{analysis['bpm']:g} BPM")
-    if take.get("sketch"):
-        parts.append("sketch")
-    if kept:
-        parts.append(reply("ui_kept_mark"))
-    return " · ".join(parts)
+    bpm = (take.get("analysis") or {}).get("bpm")
+    return reply("ui_take_label", number=number, seed=take["seed"], bpm=f"{bpm:g}" if bpm else "",
+                 sketch=bool(take.get("sketch")), kept=kept)
 
 
 MARKDOWN_LINK = re.compile(r"(!?)\[([^\]]*)\]\(\s*([^)\s]*)[^)]*\)")

@@ -15,6 +15,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from assistant.limits import MUSICGEN_WINDOW_S
+from assistant.templates import reply
 from assistant.music.takes import ChunkFn, ProgressFn  # noqa: F401  (ChunkFn: re-exported for the renderer)
 
 log = logging.getLogger(__name__)
@@ -246,10 +247,8 @@ class MusicGenModel:
 
     def _explain(self, err: Exception) -> str:
         if Path(self.model_id).exists():
-            return f"the folder {self.model_id} does not hold a MusicGen model ({err})."
-        return (f"MusicGen weights for {self.model_id} are not on this machine and could not be downloaded "
-                "(no network?). Run once with a network to cache them, or point MUSICBRIEF_MUSIC at "
-                "musicgen:/path/to/a/saved/model.")
+            return reply("musicgen_not_a_model", folder=self.model_id, error=str(err))
+        return reply("musicgen_no_weights", model=self.model_id)
 
     @property
     def sample_rate(self) -> int:

@@ -88,7 +88,7 @@ def render_buses(brief: MusicBrief, seed: int, duration_s: float | None = None,
     rng = np.random.default_rng(seed)
     vocab = vocabulary()
     profile = vocab.genre(brief.style.genre)
-    bpm = brief.tempo.bpm or (profile.default_bpm if profile else 100)
+    bpm = brief.tempo.bpm or vocab.default_bpm(brief.style.genre)
     duration = duration_s or brief.duration_s
     n = int(duration * SAMPLE_RATE)
     beat = 60.0 / bpm
@@ -99,7 +99,7 @@ def render_buses(brief: MusicBrief, seed: int, duration_s: float | None = None,
     kicks, snares, hats, swing = _groove(brief.tempo.feel or (profile.feel if profile else ""),
                                          profile.family if profile else "")
     excluded = set(brief.exclude)
-    families = {vocab.instrument_family.get(vocab.canonical("instrument", i) or "") for i in brief.palette.instruments}
+    families = {vocab.family_of(i) for i in brief.palette.instruments}
     only_some = bool(families) and "other instruments" in excluded
     layers = {"drums": "drums" not in excluded and (not only_some or "drums" in families),
               "bass": "bass" not in excluded and (not only_some or "bass" in families),
