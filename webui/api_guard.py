@@ -12,6 +12,8 @@ from typing import Any, Awaitable, Callable
 
 from gradio.route_utils import FnIndexInferError
 
+from assistant.templates import reply
+
 Scope = dict[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Awaitable[None]]
 CLIENT_ERRORS = (KeyError, IndexError, ValueError, TypeError, LookupError, FnIndexInferError)
@@ -33,7 +35,7 @@ class MalformedRequestGuard:
                 started = True
                 if message.get("status") == 500:  # Gradio's answer to an unknown API name
                     replaced = True
-                    await _bad_request(send, "no such function")
+                    await _bad_request(send, reply("api_no_function"))
                     return
             if not replaced:
                 await send(message)
@@ -43,10 +45,10 @@ class MalformedRequestGuard:
         except CLIENT_ERRORS as err:
             if started:
                 raise
-            await _bad_request(send, f"no such function or arguments ({type(err).__name__})")
+            await _bad_request(send, reply("api_bad_arguments", error=type(err).__name__))
 
 
 async def _bad_request(send: Any, what: str) -> None:
-    body = json.dumps({"error": f"Malformed request: {what}."}).encode()
+    body = json.dumps({"error": reply("api_malformed", what=what)}).encode()
     await send({"type": "http.response.start", "status": 400, "headers": [(b"content-type", b"application/json")]})
     await send({"type": "http.response.body", "body": body})
