@@ -47,7 +47,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             if r.options:
                 print("   options: " + " | ".join(r.options))
             for take in r.takes:
-                print(f"   take: {take['path']} (seed {take['seed']})")
+                print(f"   take: {take.path} (seed {take.seed})")
         print(f"PASSED {spec.name} ({len(records)} turns)")
     return status
 
@@ -66,7 +66,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         for i, option in enumerate(record.options, 1):
             print(f"   [{i}] {option}")
         for take in record.takes:
-            print(f"   take {take['path']} (seed {take['seed']})")
+            print(f"   take {take.path} (seed {take.seed})")
 
 
 def _print_progress(fraction: float, label: str) -> None:

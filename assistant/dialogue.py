@@ -9,22 +9,20 @@ import re
 from typing import Optional
 
 from assistant import numbers
-from assistant.brief import (LEAF_PATHS, MusicBrief, describe_change, describe_value, diff, get_path,
-                             with_value)
+from assistant.brief import LEAF_PATHS, MusicBrief, diff, get_path, with_value
 from assistant.extract import Extraction, extract, normalise
 from assistant.spelling import correct
-from assistant.answers import label, answer, looks_like_request, mentions_music, pure_question, split_question, then_ask
-from assistant.fill import fill_gaps
+from assistant.answers import answer, looks_like_request, mentions_music, pure_question, split_question, then_ask
 from assistant.guard import text_kind
 from assistant.inference import described_artists, from_references
 from assistant.intents import detect_intents
 from assistant.references import Reference
 from assistant.limits import MAX_MESSAGE_CHARS, MAX_TAKES
-from assistant.quick_actions import quick_actions
+from assistant.rounds import remixable, same_seeds, seeds_from, start_round
 from assistant.questions import (Question, build_question, conflict_question, next_control,
                                  ready_to_generate)
-from assistant.render import generation_windows, negative_prompt, render_prompt
-from assistant.state import Reply, Round, State, new_song_state
+from assistant.render import render_prompt
+from assistant.state import Reply, State, new_song_state
 from assistant.templates import reply
 from assistant.understand import Understanding
 from assistant.update import apply_extraction
@@ -84,24 +82,24 @@ def _step(state: State, message: str, understand: Optional[Understanding]) -> tu
     if not generated and (bare_keep or "more_variations" in intents) and not ex.names_music():
         return state, _answer(state, reply("no_takes"))
     if generated and "rerender" in intents and not ex.names_music():  # after an instant re-mix
-        return _generate(state, seeds=list(state.last_round.seeds), before=state.brief)
+        return start_round(state, seeds=list(state.last_round.seeds), before=state.brief)
     if generated and "more_variations" in intents and not ex.names_music():
         before = state.brief
         state.brief = state.brief.model_copy(update={"seed": None})  # new seeds: a fixed one no longer holds
-        return _generate(state, seeds=state.derived_seeds(state.settings.takes), before=before,
+        return start_round(state, seeds=state.derived_seeds(state.settings.takes), before=before,
                          lead=reply("more_variations"))
     if "surprise" in intents:
-        return _update_and_generate(state, ex, force=True)
+        return _update_andstart_round(state, ex, force=True)
     if generated and _describes_new_piece(state, ex, text):
         return _ask_new_or_edit(state, message)
     if ex.names_music() or ex.seed is not None:  # "trap beat, go": the user asked for a take now
-        return _update_and_generate(state, ex, force="generate" in intents and state.phase != "generated")
+        return _update_andstart_round(state, ex, force="generate" in intents and state.phase != "generated")
     if "help" in intents:
         return state, _answer(state, reply("help"))
     if "show_brief" in intents:
         return state, _answer(state, reply("brief_summary", prompt=render_prompt(state.brief)))
     if state.phase == "collecting" and "generate" in intents:
-        return _update_and_generate(state, ex, force=True)
+        return _update_andstart_round(state, ex, force=True)
     if "request" in intents and state.phase == "new":
         return _decide(state, [])
     if ex.notices and not ex.names_music():  # "1e309 bpm": say what was refused, not "off-topic"
@@ -159,7 +157,7 @@ def _new_or_edit(state: State, message: str, understand: Optional[Understanding]
         return _step(fresh, earlier, understand)
     if re.search(r"(?<![\w])(?:change|this one|edit|current|same)(?![\w])", answer):
         ex = from_references(extract(correct(normalise(earlier))))
-        return _update_and_generate(state, ex, force=False)
+        return _update_andstart_round(state, ex, force=False)
     return _step(state, message, understand)
 
 
@@ -184,9 +182,9 @@ def _question(state: State, asked: tuple[str, str], ex: Extraction, intents: set
         rest_ex = extract(correct(rest))
         about = extract(f"{rest} {found.subject}") if found.subject else Extraction()
         if found.suggestion and REFERS_BACK.search(rest) and not rest_ex.names_music():
-            state, out = _update_and_generate(state, Extraction(bpm=found.suggestion["bpm"]), force=False)
+            state, out = _update_andstart_round(state, Extraction(bpm=found.suggestion["bpm"]), force=False)
         elif REFERS_BACK.search(rest) and not rest_ex.names_music() and about.names_music():
-            state, out = _update_and_generate(state, about, force=False)  # "what's a drop? add one"
+            state, out = _update_andstart_round(state, about, force=False)  # "what's a drop? add one"
         else:
             state, out = _step(state, rest, understand)
         return state, out.model_copy(update={"text": f"{found.text} {out.text}"})
@@ -228,7 +226,7 @@ def _record_user_paths(state: State, paths: list[str], inferred: list[str]) -> N
     state.filled_paths = [p for p in state.filled_paths if p not in paths and p not in inferred]
 
 
-def _update_and_generate(state: State, ex: Extraction, force: bool) -> tuple[State, Reply]:
+def _update_andstart_round(state: State, ex: Extraction, force: bool) -> tuple[State, Reply]:
     before = state.brief
     update = apply_extraction(before, ex)
     update.notices += [_described(ref) for ref in described_artists(ex)[:1]]
@@ -248,7 +246,7 @@ def _update_and_generate(state: State, ex: Extraction, force: bool) -> tuple[Sta
     if state.phase == "generated" and not force:
         return _edit(state, before, update.notices)
     if force:
-        return _generate(state, seeds=None, notices=update.notices, before=before)
+        return start_round(state, seeds=None, notices=update.notices, before=before)
     return _decide(state, update.notices)
 
 
@@ -268,7 +266,7 @@ def _cleared(brief: MusicBrief, paths: list[str]) -> MusicBrief:
 
 def _decide(state: State, notices: list[str]) -> tuple[State, Reply]:
     if ready_to_generate(state.brief) or state.questions_asked >= MAX_QUESTIONS_PER_SONG:
-        return _generate(state, seeds=None, notices=notices)
+        return start_round(state, seeds=None, notices=notices)
     return _ask(state, next_control(state.brief) or "style", notices)
 
 
@@ -279,83 +277,13 @@ def _edit(state: State, before: MusicBrief, notices: list[str]) -> tuple[State, 
     if not changed and not seed_asked:
         return state, _answer(state, " ".join(notices) or reply("no_change", what=render_prompt(state.brief)))
     if changed == ["seed"] or (not changed and seed_asked):  # "use seed 42", also to go back to it
-        seeds = _seeds_from(state.brief.seed, state.settings.takes)
-        return _generate(state, seeds=seeds, notices=notices, before=before,
+        seeds = seeds_from(state.brief.seed, state.settings.takes)
+        return start_round(state, seeds=seeds, notices=notices, before=before,
                          lead=reply("seed_set", seed=state.brief.seed))
-    if _remixable(state, changed):
-        return _generate(state, seeds=list(state.last_round.seeds), notices=notices, before=before,
+    if remixable(state, changed):
+        return start_round(state, seeds=list(state.last_round.seeds), notices=notices, before=before,
                          remix_of=state.last_round.number)
-    return _generate(state, seeds=_same_seeds(state), notices=notices, before=before)
-
-
-def _remixable(state: State, changed: list[str]) -> bool:
-    """A mix-only edit of a round that has takes is heard at once: the takes go through the new
-    mix effects, and a full render is one click away."""
-    last = state.last_round
-    return bool(changed) and all(p.startswith("mix.") for p in changed) and last is not None \
-        and bool(last.takes) and len(last.takes) == len(last.seeds)
-
-
-def _seeds_from(seed: int, count: int) -> list[int]:
-    return [(seed + i) % 2**32 for i in range(count)]
-
-
-def _same_seeds(state: State) -> list[int]:
-    """An edit keeps the seeds, so the difference you hear is the edit; a kept take comes first."""
-    last = state.last_round.seeds if state.last_round else []
-    seeds = ([state.kept_seed] if state.kept_seed is not None else []) + [s for s in last if s != state.kept_seed]
-    if len(seeds) < state.settings.takes:
-        seeds += state.derived_seeds(state.settings.takes - len(seeds))
-    return seeds[: state.settings.takes]
-
-
-def _generate(state: State, seeds: Optional[list[int]], notices: Optional[list[str]] = None,
-              before: Optional[MusicBrief] = None, lead: str = "", remix_of: Optional[int] = None
-              ) -> tuple[State, Reply]:
-    notices = notices or []
-    before = before if before is not None else state.brief
-    brief, filled = fill_gaps(state.brief, seed=state.settings.seed + state.song)
-    state.brief = brief
-    state.filled_paths = [p for p in LEAF_PATHS if p in filled or p in state.filled_paths]
-    if seeds is None:
-        seeds = (_seeds_from(brief.seed, state.settings.takes) if brief.seed is not None
-                 else state.derived_seeds(state.settings.takes))
-    prompt = render_prompt(brief)
-    state.rounds_started += 1  # never reused, even when a cancelled round is discarded
-    state.rounds.append(Round(number=state.rounds_started, brief=brief, prompt=prompt, seeds=seeds,
-                              windows=generation_windows(brief), negative_prompt=negative_prompt(brief),
-                              remix_of=remix_of))
-    state.phase, state.pending, state.pending_options = "generated", None, []
-    changed = [p for p in diff(before, brief) if p not in filled]
-    edited = changed and state.last_round.number > 1
-    parts = [lead]
-    if edited:
-        parts.append(reply("changed", changes="; ".join(describe_change(before, brief, p) for p in changed)))
-    parts += notices
-    details = [reply("generate", takes=len(seeds), duration=f"{brief.duration_s:g}", prompt=prompt)]
-    if filled:
-        values = "; ".join(f"{p} = {describe_value(get_path(brief, p))}" for p in filled)
-        details.append(reply("filled", genre=brief.style.genre, filled=values))
-    details.append(reply("seeds", seeds=", ".join(str(s) for s in seeds)))
-    said = _said_changes(brief, changed) if edited else ""
-    same_seeds = len(state.rounds) > 1 and seeds == state.rounds[-2].seeds
-    if remix_of is not None:
-        headline = reply("remix_summary", changes=said)
-    else:
-        headline = reply("round_summary", changes=said if same_seeds else "", takes=len(seeds),
-                         duration=f"{brief.duration_s:g}")
-        if said and not same_seeds:
-            headline = f"{said}. {headline}"
-    summary = " ".join(p for p in [lead, *notices, headline] if p)
-    return state, Reply(text=" ".join(p for p in [*parts, *details] if p), action="generate", changed=changed,
-                        filled=filled, prompt=prompt, seeds=seeds, notices=notices, summary=summary,
-                        details=details, options=quick_actions(brief, remix=remix_of is not None))
-
-
-def _said_changes(brief: MusicBrief, changed: list[str]) -> str:
-    """'Brightness: dark; tempo: 132': the edit in the words of the brief panel."""
-    text = "; ".join(f"{label(p)}: {describe_value(get_path(brief, p))}" for p in changed)
-    return text[:1].upper() + text[1:]
+    return start_round(state, seeds=same_seeds(state), notices=notices, before=before)
 
 
 def _keep(state: State, text: str) -> tuple[State, Reply]:

@@ -37,7 +37,7 @@ class TurnRecord(BaseModel):
     prompt: Optional[str]
     changed: list[str]
     filled: list[str]
-    takes: list[dict[str, Any]] = Field(default_factory=list)
+    takes: list[Take] = Field(default_factory=list)  # the one shape of a take, as the state keeps it
     seeds: list[int] = Field(default_factory=list)
     notices: list[str] = Field(default_factory=list)
     summary: str = ""  # what a chat shows: one or two lines
@@ -186,5 +186,5 @@ class Session:
             changed=reply.changed, filled=reply.filled, seeds=reply.seeds, notices=reply.notices,
             summary=reply.summary or reply.text, details=reply.details, stopped=reply.stopped,
             round=self.state.rounds[-1].number if takes and self.state.rounds else None,
-            takes=[t.model_dump(mode="json", exclude={"number"}) for t in takes],  # path, seed, duration_s, sample_rate, analysis, sketch
+            takes=takes,
         )

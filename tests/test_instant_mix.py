@@ -32,9 +32,9 @@ def test_darker_remixes_the_same_takes_and_offers_a_full_render(tmp_path: Path) 
     assert darker.options[0] == "Regenerate with this prompt" and "Darker" not in darker.options
     assert darker.summary.startswith("Brightness: dark, applied to your takes at once")
     for old, new in zip(first.takes, darker.takes):
-        assert new["path"] != old["path"] and Path(new["path"]).exists()
-        assert centroid(new["path"]) < 0.8 * centroid(old["path"])
-        assert new["analysis"]["bpm"] == old["analysis"]["bpm"]  # the tempo didn't change
+        assert new.path != old.path and Path(new.path).exists()
+        assert centroid(new.path) < 0.8 * centroid(old.path)
+        assert new.analysis.bpm == old.analysis.bpm  # the tempo didn't change
     full = session.send("Regenerate with this prompt")
     assert full.action == "generate" and full.seeds == first.seeds
     assert session.state.rounds[-1].remix_of is None and not any(d.startswith("Re-mixed") for d in full.details)
@@ -77,5 +77,5 @@ def test_musicgen_takes_remix_through_the_pedalboard_chain(tmp_path: Path) -> No
     first = session.send("ambient at 80 bpm with pads, go")
     wider = session.send("make it dry")
     assert session.state.rounds[-1].remix_of is not None and any(d.startswith("Re-mixed") for d in wider.details)
-    assert [t["seed"] for t in wider.takes] == [t["seed"] for t in first.takes]
-    assert all(not t["sketch"] for t in wider.takes)
+    assert [t.seed for t in wider.takes] == [t.seed for t in first.takes]
+    assert all(not t.sketch for t in wider.takes)

@@ -59,10 +59,10 @@ def test_conversation_with_a_musicgen_folder_given_by_path(tiny_model: Path) -> 
         "turns": [{"user": "house at 124 bpm with piano", "expect": {"action": "generate", "takes": 2}},
                   {"user": "make it darker", "expect": {"action": "generate", "takes": 2, "same_seeds_as_previous": True}}]})
     records = run_conversation(spec, make_session)
-    for take in records[-1]["takes"] if isinstance(records[-1], dict) else records[-1].takes:
-        data, rate = sf.read(take["path"])
-        assert rate == 32000 and data.shape[1] == 2 and take["sketch"] is False
-        assert set(take["analysis"]) == {"bpm", "loudness_lufs", "silence_tail_s", "clipped"}
+    for take in records[-1].takes:
+        data, rate = sf.read(take.path)
+        assert rate == 32000 and data.shape[1] == 2 and take.sketch is False
+        assert set(take.analysis.model_dump()) == {"bpm", "loudness_lufs", "silence_tail_s", "clipped"}
 
 
 def test_long_pieces_are_planned_by_section() -> None:
@@ -78,14 +78,14 @@ def test_section_by_section_generation_continues_and_crossfades(tiny_model: Path
     record = session.send("techno at 130 bpm, intro then drop")
     assert session.state.rounds[-1].brief.structure.sections == ["intro", "drop"]
     [take] = record.takes
-    assert take["duration_s"] == pytest.approx(13.0, abs=0.6)
+    assert take.duration_s == pytest.approx(13.0, abs=0.6)
 
 
 def test_unloadable_model_falls_back_to_the_sketch_with_a_clear_message(tmp_path: Path) -> None:
     session = make_session({"llm": "off", "music": f"musicgen:{tmp_path / 'missing'}", "duration_s": 2.0})
     record = session.send("house at 124 bpm with piano")
     assert "MusicGen is unavailable" in record.reply and "sketch" in record.reply
-    assert record.takes and all(t["sketch"] for t in record.takes)
+    assert record.takes and all(t.sketch for t in record.takes)
     again = session.send("make it darker")  # still usable, told once
     assert again.takes and "MusicGen is unavailable:" not in again.reply
 

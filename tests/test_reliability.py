@@ -44,10 +44,10 @@ def test_a_cancelled_round_writes_nothing_and_never_touches_the_next_round(tmp_p
     assert _wavs(tmp_path) == before  # the stopped round wrote no file
     third = session.send("make it brighter")
     rounds = session.state.rounds
-    assert [len(r.takes) for r in rounds] == [2, 2] and rounds[-1].takes[0].path == third.takes[0]["path"]
-    assert rounds[0].takes[0].path == first.takes[0]["path"]
+    assert [len(r.takes) for r in rounds] == [2, 2] and rounds[-1].takes[0].path == third.takes[0].path
+    assert rounds[0].takes[0].path == first.takes[0].path
     time.sleep(0.5)
-    assert _wavs(tmp_path) == before | {Path(t["path"]).name for t in third.takes}  # nothing late
+    assert _wavs(tmp_path) == before | {Path(t.path).name for t in third.takes}  # nothing late
 
 
 def test_a_new_message_stops_an_abandoned_generation_first(tmp_path: Path) -> None:
@@ -148,8 +148,8 @@ def test_one_users_volume_never_deletes_another_users_kept_take(tmp_path: Path, 
     keeper, filler = sketch_session(tmp_path), sketch_session(tmp_path)
     first = keeper.send("house at 124 bpm")
     keeper.send("keep 1")
-    kept = Path(first.takes[0]["path"])
+    kept = Path(first.takes[0].path)
     for _ in range(4):
         filler.send("techno at 130 bpm, more variations" if filler.state.rounds else "techno at 130 bpm")
     assert kept.exists()
-    assert not Path(first.takes[1]["path"]).exists()  # the other, unkept take made room
+    assert not Path(first.takes[1].path).exists()  # the other, unkept take made room

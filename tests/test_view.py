@@ -1,6 +1,8 @@
 """The web view translates records faithfully and escapes what users typed."""
 import pytest
 
+from assistant.music import Take
+from assistant.music.takes import Analysis
 from assistant.session import TurnRecord
 from webui.view import chat_messages, take_label
 
@@ -19,16 +21,20 @@ def test_user_html_is_escaped_in_the_chat() -> None:
     assert [o["value"] for o in assistant.options] == ["a", "b"]
 
 
+def take(number: int, seed: int, path: str, bpm: float | None = None, sketch: bool = False) -> Take:
+    return Take(number=number, seed=seed, path=path, duration_s=10.0, sketch=sketch,
+                analysis=Analysis(bpm=bpm) if bpm else None)
+
+
 def test_take_label() -> None:
-    take = {"seed": 184467, "analysis": {"bpm": 125.0}, "sketch": False}
-    assert take_label(take, 2) == "take 2 · seed 184467 · 125 BPM"
-    assert take_label({**take, "sketch": True}, 1).endswith("· sketch")
+    assert take_label(take(2, 184467, "a.wav", bpm=125.0), 2) == "take 2 · seed 184467 · 125 BPM"
+    assert take_label(take(1, 184467, "a.wav", sketch=True), 1).endswith("· sketch")
 
 
 def test_each_take_is_its_own_message_after_a_short_reply_and_folded_details() -> None:
     from webui.view import chat_history, take_numbers
 
-    takes = [{"seed": 1, "path": "a.wav", "analysis": {"bpm": 124.0}}, {"seed": 2, "path": "b.wav"}]
+    takes = [take(1, 1, "a.wav", bpm=124.0), take(2, 2, "b.wav")]
     rec = record("house at 124 bpm").model_copy(update={
         "takes": takes, "summary": "2 takes of 10 s.", "details": ["Prompt sent to MusicGen: house", "Seeds: 1, 2."],
         "options": ["Darker", "Faster"], "round": 1})
@@ -46,7 +52,7 @@ def test_each_take_is_its_own_message_after_a_short_reply_and_folded_details() -
 def test_the_kept_take_is_marked() -> None:
     from webui.view import chat_messages
 
-    rec = record("x").model_copy(update={"takes": [{"seed": 1, "path": "a.wav"}, {"seed": 2, "path": "b.wav"}]})
+    rec = record("x").model_copy(update={"takes": [take(1, 1, "a.wav"), take(2, 2, "b.wav")]})
     labels = [m.content.constructor_args["label"] for m in chat_messages(rec, kept={"b.wav"})[-2:]]
     assert labels == ["take 1 · seed 1", "take 2 · seed 2 · kept ★"]
 
@@ -113,8 +119,8 @@ def test_a_turns_streamed_updates_apply_cleanly_past_the_history_bound(tmp_path)
 
     wav = tmp_path / "t.wav"
     wav.write_bytes(b"RIFF")
-    take = {"seed": 1, "path": str(wav)}
-    turn = record("darker").model_copy(update={"takes": [take, take], "details": ["Seeds: 1."],
+    played = take(1, 1, str(wav))
+    turn = record("darker").model_copy(update={"takes": [played, played], "details": ["Seeds: 1."],
                                                "options": ["Darker", "Faster", "Longer"], "round": 1})
     turns = [turn] * (MAX_HISTORY_MESSAGES // 5 + 3)
     chatbot = gr.Chatbot(render=False)

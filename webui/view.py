@@ -12,6 +12,7 @@ from gradio.data_classes import FileData
 from assistant import limits
 from assistant.answers import label
 from assistant.brief import describe_value, get_path
+from assistant.music import Take
 from assistant.session import Session, TurnRecord
 from assistant.templates import reply
 
@@ -26,11 +27,11 @@ CONTROL_PATHS = {
 }
 
 
-def take_label(take: dict[str, Any], number: int, kept: bool = False) -> str:
+def take_label(take: Take, number: int, kept: bool = False) -> str:
     """'take 2 · seed 184467 · 125 BPM' (and 'sketch' when the built-in synthesiser made it)."""
-    bpm = (take.get("analysis") or {}).get("bpm")
-    return reply("ui_take_label", number=number, seed=take["seed"], bpm=f"{bpm:g}" if bpm else "",
-                 sketch=bool(take.get("sketch")), kept=kept)
+    bpm = take.analysis.bpm if take.analysis else None
+    return reply("ui_take_label", number=number, seed=take.seed, bpm=f"{bpm:g}" if bpm else "",
+                 sketch=take.sketch, kept=kept)
 
 
 MARKDOWN_LINK = re.compile(r"(!?)\[([^\]]*)\]\(\s*([^)\s]*)[^)]*\)")
@@ -77,7 +78,7 @@ def chat_messages(record: TurnRecord, kept: set[str] = frozenset()) -> list[gr.C
                                        metadata={"title": reply("ui_details_title"), "status": "done"}))
     for number, take in enumerate(record.takes, start=1):
         is_last = number == len(record.takes)
-        content = take_player(take["path"], take_label(take, number, take["path"] in kept))
+        content = take_player(take.path, take_label(take, number, take.path in kept))
         messages.append(gr.ChatMessage(role="assistant", options=options if is_last else [], content=content))
     return messages
 

@@ -1,0 +1,83 @@
+"""A generation round: its seeds, the Round the state records (with every text MusicGen is sent)
+and the short reply that announces it, with the details folded and the next steps to click."""
+from __future__ import annotations
+
+from typing import Optional
+
+from assistant.answers import label
+from assistant.brief import LEAF_PATHS, MusicBrief, describe_change, describe_value, diff, get_path
+from assistant.fill import fill_gaps
+from assistant.quick_actions import quick_actions
+from assistant.render import generation_windows, negative_prompt, render_prompt
+from assistant.state import Reply, Round, State
+from assistant.templates import reply
+
+
+def remixable(state: State, changed: list[str]) -> bool:
+    """A mix-only edit of a round that has takes is heard at once: the takes go through the new
+    mix effects, and a full render is one click away."""
+    last = state.last_round
+    return bool(changed) and all(p.startswith("mix.") for p in changed) and last is not None \
+        and bool(last.takes) and len(last.takes) == len(last.seeds)
+
+
+def seeds_from(seed: int, count: int) -> list[int]:
+    return [(seed + i) % 2**32 for i in range(count)]
+
+
+def same_seeds(state: State) -> list[int]:
+    """An edit keeps the seeds, so the difference you hear is the edit; a kept take comes first."""
+    last = state.last_round.seeds if state.last_round else []
+    seeds = ([state.kept_seed] if state.kept_seed is not None else []) + [s for s in last if s != state.kept_seed]
+    if len(seeds) < state.settings.takes:
+        seeds += state.derived_seeds(state.settings.takes - len(seeds))
+    return seeds[: state.settings.takes]
+
+
+def start_round(state: State, seeds: Optional[list[int]], notices: Optional[list[str]] = None,
+              before: Optional[MusicBrief] = None, lead: str = "", remix_of: Optional[int] = None
+              ) -> tuple[State, Reply]:
+    notices = notices or []
+    before = before if before is not None else state.brief
+    brief, filled = fill_gaps(state.brief, seed=state.settings.seed + state.song)
+    state.brief = brief
+    state.filled_paths = [p for p in LEAF_PATHS if p in filled or p in state.filled_paths]
+    if seeds is None:
+        seeds = (seeds_from(brief.seed, state.settings.takes) if brief.seed is not None
+                 else state.derived_seeds(state.settings.takes))
+    prompt = render_prompt(brief)
+    state.rounds_started += 1  # never reused, even when a cancelled round is discarded
+    state.rounds.append(Round(number=state.rounds_started, brief=brief, prompt=prompt, seeds=seeds,
+                              windows=generation_windows(brief), negative_prompt=negative_prompt(brief),
+                              remix_of=remix_of))
+    state.phase, state.pending, state.pending_options = "generated", None, []
+    changed = [p for p in diff(before, brief) if p not in filled]
+    edited = changed and state.last_round.number > 1
+    parts = [lead]
+    if edited:
+        parts.append(reply("changed", changes="; ".join(describe_change(before, brief, p) for p in changed)))
+    parts += notices
+    details = [reply("generate", takes=len(seeds), duration=f"{brief.duration_s:g}", prompt=prompt)]
+    if filled:
+        values = "; ".join(f"{p} = {describe_value(get_path(brief, p))}" for p in filled)
+        details.append(reply("filled", genre=brief.style.genre, filled=values))
+    details.append(reply("seeds", seeds=", ".join(str(s) for s in seeds)))
+    said = said_changes(brief, changed) if edited else ""
+    same_seeds = len(state.rounds) > 1 and seeds == state.rounds[-2].seeds
+    if remix_of is not None:
+        headline = reply("remix_summary", changes=said)
+    else:
+        headline = reply("round_summary", changes=said if same_seeds else "", takes=len(seeds),
+                         duration=f"{brief.duration_s:g}")
+        if said and not same_seeds:
+            headline = f"{said}. {headline}"
+    summary = " ".join(p for p in [lead, *notices, headline] if p)
+    return state, Reply(text=" ".join(p for p in [*parts, *details] if p), action="generate", changed=changed,
+                        filled=filled, prompt=prompt, seeds=seeds, notices=notices, summary=summary,
+                        details=details, options=quick_actions(brief, remix=remix_of is not None))
+
+
+def said_changes(brief: MusicBrief, changed: list[str]) -> str:
+    """'Brightness: dark; tempo: 132': the edit in the words of the brief panel."""
+    text = "; ".join(f"{label(p)}: {describe_value(get_path(brief, p))}" for p in changed)
+    return text[:1].upper() + text[1:]
