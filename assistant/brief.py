@@ -13,6 +13,16 @@ MAX_WORDS = 5
 MAX_ITEMS = 8
 BPM_MIN, BPM_MAX = 40, 220
 DURATION_MIN_S, DURATION_MAX_S = 1.0, 180.0
+
+
+def _words(name: str, **values: object) -> str:
+    """A refusal in the words of prompts/replies.yaml (imported here, at call time: the templates
+    load the vocabulary, which needs the limits, which need this schema)."""
+    from assistant.templates import reply
+
+    return reply(name, **values)
+
+
 DEFAULT_DURATION_S = 10.0
 
 MixBrightness = Optional[Literal["bright", "dark", "balanced"]]
@@ -24,9 +34,9 @@ def _check_phrase(value: str) -> str:
     """A slot value is a short, clean phrase: MusicGen prompts degrade with rambling text."""
     cleaned = " ".join(str(value).split()).strip(" ,.;:")
     if not cleaned:
-        raise ValueError("an empty phrase is not a value")
+        raise ValueError(_words("schema_empty"))
     if len(cleaned.split()) > MAX_WORDS:
-        raise ValueError(f"'{cleaned}' is longer than {MAX_WORDS} words; say it shorter")
+        raise ValueError(_words("schema_too_long", phrase=cleaned, max=MAX_WORDS))
     return cleaned.lower()
 
 
@@ -37,7 +47,7 @@ def _check_phrases(values: list[str]) -> list[str]:
         if phrase not in out:
             out.append(phrase)
     if len(out) > MAX_ITEMS:
-        raise ValueError(f"at most {MAX_ITEMS} items fit; got {len(out)}")
+        raise ValueError(_words("schema_too_many", max=MAX_ITEMS, got=len(out)))
     return out
 
 
@@ -61,7 +71,7 @@ class Tempo(_Strict):
     @classmethod
     def _bpm_in_range(cls, v: Optional[int]) -> Optional[int]:
         if v is not None and not BPM_MIN <= v <= BPM_MAX:
-            raise ValueError(f"{v} BPM is outside {BPM_MIN}-{BPM_MAX} BPM")
+            raise ValueError(_words("schema_bpm", bpm=v, low=BPM_MIN, high=BPM_MAX))
         return v
 
     _feel = field_validator("feel")(lambda v: None if v is None else _check_phrase(v))
@@ -83,7 +93,7 @@ class Structure(_Strict):
         # Sections repeat on purpose (verse chorus verse chorus), so no de-duplication here.
         out = [_check_phrase(v) for v in values]
         if len(out) > MAX_ITEMS:
-            raise ValueError(f"at most {MAX_ITEMS} sections fit; got {len(out)}")
+            raise ValueError(_words("schema_too_many_sections", max=MAX_ITEMS, got=len(out)))
         return out
 
 
@@ -109,16 +119,15 @@ class MusicBrief(_Strict):
     @classmethod
     def _duration(cls, v: float) -> float:
         if not DURATION_MIN_S <= v <= DURATION_MAX_S:
-            raise ValueError(
-                f"{v:g} seconds is outside {DURATION_MIN_S:g}-{DURATION_MAX_S:g} seconds"
-            )
+            raise ValueError(_words("schema_duration", seconds=f"{v:g}", low=f"{DURATION_MIN_S:g}",
+                                    high=f"{DURATION_MAX_S:g}"))
         return round(float(v), 2)
 
     @field_validator("seed")
     @classmethod
     def _seed(cls, v: Optional[int]) -> Optional[int]:
         if v is not None and not 0 <= v < 2**32:
-            raise ValueError("a seed is a whole number from 0 to 4294967295")
+            raise ValueError(_words("schema_seed"))
         return v
 
 

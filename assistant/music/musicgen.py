@@ -228,8 +228,7 @@ class MusicGenModel:
             except (OSError, ValueError) as err:
                 raise MusicGenUnavailable(self._explain(err)) from None
             except (MemoryError, RuntimeError) as err:
-                raise MusicGenUnavailable(f"MusicGen ({self.model_id}) does not fit in memory here ({err}); "
-                                          "try a smaller model such as facebook/musicgen-small.") from None
+                raise MusicGenUnavailable(reply("musicgen_no_memory", model=self.model_id, error=str(err))) from None
             model = model.to(device).eval()
             if device.startswith("cuda"):  # cuDNN attention costs ~1.7 ms of CPU per call at batch sizes this small
                 torch.backends.cuda.enable_cudnn_sdp(False)
