@@ -11,7 +11,7 @@ import re
 
 from assistant.brief import MusicBrief
 from assistant.limits import MIN_SECTION_S, MUSICGEN_WINDOW_S
-from assistant.music.takes import Window
+from assistant.music import Window
 from assistant.references import names_in
 from assistant.vocab import vocabulary
 

@@ -94,3 +94,10 @@ def musicgen_weights_present(music: str) -> bool:
 
     _, _, model_id = music.partition(":")
     return weights_present(model_id or DEFAULT_MODEL)
+
+
+def gpu_lease_seconds(takes: float, duration_s: float) -> float:
+    """How long a ZeroGPU lease one turn needs, from MusicGen's measured speed on a GPU."""
+    from assistant.music.musicgen import estimate_gpu_seconds
+
+    return estimate_gpu_seconds(takes, duration_s)

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.brief import MusicBrief
 from assistant.limits import MAX_TAKES
-from assistant.music.takes import Analysis, ProgressFn, Take, Window  # noqa: F401  (the music wing's seam types)
+from assistant.music import Analysis, ProgressFn, Take, Window  # noqa: F401  (the music wing's seam types)
 
 Action = Literal["ask", "generate", "answer"]
 Phase = Literal["new", "collecting", "generated"]

@@ -17,8 +17,7 @@ from starlette.middleware import Middleware
 
 from assistant import limits
 from assistant.config import AppConfig, load_config
-from assistant.music.musicgen import estimate_gpu_seconds
-from assistant.services import SharedServices, musicgen_weights_present
+from assistant.services import SharedServices, gpu_lease_seconds, musicgen_weights_present
 from assistant.session import TurnRecord
 from assistant.templates import reply
 from webui import view
@@ -42,7 +41,7 @@ def gpu_seconds(message: str, conv: Any, llm: str, music: str, takes: float, dur
                 **__: Any) -> float:
     """ZeroGPU lease for one turn (same arguments as the chat handler), from the measured speed of the
     GPU's default decode path (CUDA graphs)."""
-    return estimate_gpu_seconds(takes, duration)
+    return gpu_lease_seconds(takes, duration)
 
 
 def page_css() -> str:

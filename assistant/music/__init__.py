@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from typing import Optional, Protocol
 
-from assistant.music.takes import ChunkFn, Note, ProgressFn, RenderRequest, Take
+from assistant.music.takes import Analysis, ChunkFn, Note, ProgressFn, RenderRequest, Take, Window
 
 
 class Renderer(Protocol):
@@ -30,4 +30,4 @@ class Renderer(Protocol):
     def keep(self, paths: list[str]) -> None: ...
 
 
-__all__ = ["ChunkFn", "Note", "ProgressFn", "RenderRequest", "Renderer", "Take"]
+__all__ = ["Analysis", "ChunkFn", "Note", "ProgressFn", "RenderRequest", "Renderer", "Take", "Window"]
