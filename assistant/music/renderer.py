@@ -22,7 +22,7 @@ from assistant.brief import MusicBrief
 from assistant.music import audio as post
 from assistant.music.musicgen import DEFAULT_MODEL, ChunkFn, MusicGenModel, MusicGenUnavailable
 from assistant.music.sketch import SAMPLE_RATE as SKETCH_RATE
-from assistant.music.sketch import apply_mix as sketch_mix
+from assistant.music.sketch import unmixed as unmixed_sketch
 from assistant.music.sketch import render_buses
 from assistant.music.takes import Analysis, Note, ProgressFn, RenderRequest, Take, Window
 from assistant.templates import reply
@@ -80,7 +80,7 @@ def _check(cancel: Optional[threading.Event]) -> None:
 class Unmixed:
     """A take before its mix effects: what an instant mix edit starts from."""
 
-    buses: tuple[np.ndarray, ...]  # MusicGen: (clip,); sketch: (main bus, pad bus)
+    buses: tuple[np.ndarray, ...]  # (the take before the mix effects,): MusicGen's raw clip or the sketch
     sample_rate: int
     sketch: bool
 
@@ -89,8 +89,7 @@ class Unmixed:
         return len(self.buses[0]) / self.sample_rate
 
     def mixed(self, brief: MusicBrief) -> np.ndarray:
-        if self.sketch:
-            return sketch_mix(self.buses[0], self.buses[1], brief)
+        """Through the one mix-effects chain, whichever backend made the take."""
         return post.apply_mix_effects(self.buses[0], self.sample_rate, brief)
 
 
@@ -195,12 +194,12 @@ class MusicRenderer:
                 if progress is not None:
                     progress(index / len(seeds), reply("progress_take", number=index + 1, total=len(seeds)))
                 buses = render_buses(brief, seed, cancel=cancel)
-                sources.append(Unmixed(buses, SKETCH_RATE, True))
-                clips.append(sketch_mix(*buses, brief))
+                clips.append(unmixed_sketch(*buses))
+                sources.append(Unmixed((clips[-1],), SKETCH_RATE, True))
         finished = []
         for clip in clips:
             _check(cancel)
-            stereo = clip if sketch else post.apply_mix_effects(clip, sample_rate, brief)
+            stereo = post.apply_mix_effects(clip, sample_rate, brief)  # one chain for MusicGen and the sketch
             stereo = post.normalise_loudness(stereo, sample_rate)
             finished.append((stereo, post.analyse(stereo, sample_rate, brief.tempo.bpm)))
         _check(cancel)  # the last moment to stop: a cancelled round writes no file at all

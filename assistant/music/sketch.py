@@ -13,6 +13,7 @@ import numpy as np
 from scipy.signal import butter, fftconvolve, sosfilt
 
 from assistant.brief import MusicBrief
+from assistant.music.audio import apply_mix_effects
 from assistant.vocab import vocabulary
 
 SAMPLE_RATE = 32000
@@ -148,22 +149,23 @@ def render_buses(brief: MusicBrief, seed: int, duration_s: float | None = None,
     return mono[:n], pad_bus[:n]
 
 
-def apply_mix(dry: np.ndarray, pad: np.ndarray, brief: MusicBrief) -> np.ndarray:
-    """Brightness as a filter, width as a delayed side signal, space as a simple reverb tail."""
-    if brief.mix.brightness == "dark":
-        dry, pad = (sosfilt(butter(2, 1800, "lowpass", fs=SAMPLE_RATE, output="sos"), x) for x in (dry, pad))
-    elif brief.mix.brightness == "bright":
-        dry = dry + 0.3 * sosfilt(butter(2, 4000, "highpass", fs=SAMPLE_RATE, output="sos"), dry)
-    width = {"wide": 0.6, "narrow": 0.0}.get(brief.mix.width or "", 0.3)
+def unmixed(dry: np.ndarray, pad: np.ndarray) -> np.ndarray:
+    """The sketch as it leaves the synthesiser, like MusicGen's raw output: its own stereo image (the
+    pad's delayed side) and room (a short convolution tail); the mix controls come after."""
     delay = int(0.012 * SAMPLE_RATE)
-    side = np.concatenate([np.zeros(delay), pad[:-delay]]) * width
+    side = np.concatenate([np.zeros(delay), pad[:-delay]]) * 0.3
     left, right = dry + pad + side, dry + pad - side
-    wet = {"reverberant": 0.35, "dry": 0.0}.get(brief.mix.space or "", 0.12)
-    if wet:
-        impulse = np.random.default_rng(0).standard_normal(int(1.2 * SAMPLE_RATE)) * _env(int(1.2 * SAMPLE_RATE), 0.01, 0.35)
-        impulse /= np.abs(impulse).sum() / 4
-        left = left + wet * fftconvolve(left, impulse)[: len(left)]
-        right = right + wet * fftconvolve(right, impulse[::-1])[: len(right)]
+    impulse = np.random.default_rng(0).standard_normal(int(1.2 * SAMPLE_RATE)) * _env(int(1.2 * SAMPLE_RATE), 0.01, 0.35)
+    impulse /= np.abs(impulse).sum() / 4
+    left = left + 0.12 * fftconvolve(left, impulse)[: len(left)]
+    right = right + 0.12 * fftconvolve(right, impulse[::-1])[: len(right)]
     stereo = np.stack([left, right], axis=1)
     peak = np.abs(stereo).max() or 1.0
     return (stereo / peak * 0.8).astype(np.float32)
+
+
+def apply_mix(dry: np.ndarray, pad: np.ndarray, brief: MusicBrief) -> np.ndarray:
+    """The sketch through the one mix-effects chain every take goes through (audio.apply_mix_effects)."""
+    stereo = apply_mix_effects(unmixed(dry, pad), SAMPLE_RATE, brief)
+    peak = np.abs(stereo).max() or 1.0
+    return (stereo / peak * 0.8).astype(np.float32) if peak > 0.8 else stereo
