@@ -24,6 +24,11 @@ def _mix_phrase(brief: MusicBrief) -> str:
     return f"{', '.join(named)} mix" if named else ""
 
 
+def _article(word: str) -> str:
+    """'an uptempo', 'a slow tempo'."""
+    return "an" if word[:1] in "aeiou" else "a"
+
+
 def _tempo_word(bpm: int) -> str:
     return [word for word, start in vocabulary().tempo_render_bands if bpm >= start][-1]
 
@@ -39,7 +44,7 @@ def _description(brief: MusicBrief, sections: list[str]) -> str:
         head += f" at a {_tempo_word(brief.tempo.bpm)} tempo"  # the words MusicGen's captions use
     for part in parts_of_feel:
         if vocabulary().canonical("tempo", part):
-            head += f" at a {part}" + ("" if "tempo" in part else " tempo")
+            head += f" at {_article(part)} {part}" + ("" if "tempo" in part else " tempo")
         else:
             head += f" with a {part} groove"
     parts = [head[0].upper() + head[1:]]
