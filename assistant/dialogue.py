@@ -87,19 +87,19 @@ def _step(state: State, message: str, understand: Optional[Understanding]) -> tu
         before = state.brief
         state.brief = state.brief.model_copy(update={"seed": None})  # new seeds: a fixed one no longer holds
         return start_round(state, seeds=state.derived_seeds(state.settings.takes), before=before,
-                         lead=reply("more_variations"))
+                           lead=reply("more_variations"))
     if "surprise" in intents:
-        return _update_andstart_round(state, ex, force=True)
+        return _update_and_generate(state, ex, force=True)
     if generated and _describes_new_piece(state, ex, text):
         return _ask_new_or_edit(state, message)
     if ex.names_music() or ex.seed is not None:  # "trap beat, go": the user asked for a take now
-        return _update_andstart_round(state, ex, force="generate" in intents and state.phase != "generated")
+        return _update_and_generate(state, ex, force="generate" in intents and state.phase != "generated")
     if "help" in intents:
         return state, _answer(state, reply("help"))
     if "show_brief" in intents:
         return state, _answer(state, reply("brief_summary", prompt=render_prompt(state.brief)))
     if state.phase == "collecting" and "generate" in intents:
-        return _update_andstart_round(state, ex, force=True)
+        return _update_and_generate(state, ex, force=True)
     if "request" in intents and state.phase == "new":
         return _decide(state, [])
     if ex.notices and not ex.names_music():  # "1e309 bpm": say what was refused, not "off-topic"
@@ -157,7 +157,7 @@ def _new_or_edit(state: State, message: str, understand: Optional[Understanding]
         return _step(fresh, earlier, understand)
     if re.search(r"(?<![\w])(?:change|this one|edit|current|same)(?![\w])", answer):
         ex = from_references(extract(correct(normalise(earlier))))
-        return _update_andstart_round(state, ex, force=False)
+        return _update_and_generate(state, ex, force=False)
     return _step(state, message, understand)
 
 
@@ -182,9 +182,9 @@ def _question(state: State, asked: tuple[str, str], ex: Extraction, intents: set
         rest_ex = extract(correct(rest))
         about = extract(f"{rest} {found.subject}") if found.subject else Extraction()
         if found.suggestion and REFERS_BACK.search(rest) and not rest_ex.names_music():
-            state, out = _update_andstart_round(state, Extraction(bpm=found.suggestion["bpm"]), force=False)
+            state, out = _update_and_generate(state, Extraction(bpm=found.suggestion["bpm"]), force=False)
         elif REFERS_BACK.search(rest) and not rest_ex.names_music() and about.names_music():
-            state, out = _update_andstart_round(state, about, force=False)  # "what's a drop? add one"
+            state, out = _update_and_generate(state, about, force=False)  # "what's a drop? add one"
         else:
             state, out = _step(state, rest, understand)
         return state, out.model_copy(update={"text": f"{found.text} {out.text}"})
@@ -226,7 +226,7 @@ def _record_user_paths(state: State, paths: list[str], inferred: list[str]) -> N
     state.filled_paths = [p for p in state.filled_paths if p not in paths and p not in inferred]
 
 
-def _update_andstart_round(state: State, ex: Extraction, force: bool) -> tuple[State, Reply]:
+def _update_and_generate(state: State, ex: Extraction, force: bool) -> tuple[State, Reply]:
     before = state.brief
     update = apply_extraction(before, ex)
     update.notices += [_described(ref) for ref in described_artists(ex)[:1]]
@@ -279,10 +279,10 @@ def _edit(state: State, before: MusicBrief, notices: list[str]) -> tuple[State, 
     if changed == ["seed"] or (not changed and seed_asked):  # "use seed 42", also to go back to it
         seeds = seeds_from(state.brief.seed, state.settings.takes)
         return start_round(state, seeds=seeds, notices=notices, before=before,
-                         lead=reply("seed_set", seed=state.brief.seed))
+                           lead=reply("seed_set", seed=state.brief.seed))
     if remixable(state, changed):
         return start_round(state, seeds=list(state.last_round.seeds), notices=notices, before=before,
-                         remix_of=state.last_round.number)
+                           remix_of=state.last_round.number)
     return start_round(state, seeds=same_seeds(state), notices=notices, before=before)
 
 

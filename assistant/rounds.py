@@ -35,8 +35,8 @@ def same_seeds(state: State) -> list[int]:
 
 
 def start_round(state: State, seeds: Optional[list[int]], notices: Optional[list[str]] = None,
-              before: Optional[MusicBrief] = None, lead: str = "", remix_of: Optional[int] = None
-              ) -> tuple[State, Reply]:
+                before: Optional[MusicBrief] = None, lead: str = "", remix_of: Optional[int] = None
+                ) -> tuple[State, Reply]:
     notices = notices or []
     before = before if before is not None else state.brief
     brief, filled = fill_gaps(state.brief, seed=state.settings.seed + state.song)
@@ -63,13 +63,13 @@ def start_round(state: State, seeds: Optional[list[int]], notices: Optional[list
         details.append(reply("filled", genre=brief.style.genre, filled=values))
     details.append(reply("seeds", seeds=", ".join(str(s) for s in seeds)))
     said = said_changes(brief, changed) if edited else ""
-    same_seeds = len(state.rounds) > 1 and seeds == state.rounds[-2].seeds
+    seeds_kept = len(state.rounds) > 1 and seeds == state.rounds[-2].seeds
     if remix_of is not None:
         headline = reply("remix_summary", changes=said)
     else:
-        headline = reply("round_summary", changes=said if same_seeds else "", takes=len(seeds),
+        headline = reply("round_summary", changes=said if seeds_kept else "", takes=len(seeds),
                          duration=f"{brief.duration_s:g}")
-        if said and not same_seeds:
+        if said and not seeds_kept:
             headline = f"{said}. {headline}"
     summary = " ".join(p for p in [lead, *notices, headline] if p)
     return state, Reply(text=" ".join(p for p in [*parts, *details] if p), action="generate", changed=changed,
