@@ -32,7 +32,7 @@ def test_take_label() -> None:
 
 
 def test_each_take_is_its_own_message_after_a_short_reply_and_folded_details() -> None:
-    from webui.view import chat_history, take_numbers
+    from webui.view import chat_history
 
     takes = [take(1, 1, "a.wav", bpm=124.0), take(2, 2, "b.wav")]
     rec = record("house at 124 bpm").model_copy(update={
@@ -43,7 +43,6 @@ def test_each_take_is_its_own_message_after_a_short_reply_and_folded_details() -
     assert details.metadata["title"].startswith("Details") and "Seeds: 1, 2." in details.content
     assert take1.content.constructor_args["label"] == "take 1 · seed 1 · 124 BPM" and not take1.options
     assert [o["value"] for o in take2.options] == ["Darker", "Faster"]  # quick actions under the last take
-    assert take_numbers(4, rec) == {7: 1, 8: 2}
     history, takes_at = chat_history([record("hi"), rec], None)
     assert takes_at == {5: (1, 1), 6: (1, 2)}
     assert history[5].content.constructor_args["label"].startswith("take 1")

@@ -74,8 +74,8 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
         store.remember(conv)
         return conv
 
-    def outputs(conv: Optional[Conversation], takes: Any = None, duration: Any = None,
-                extra: Optional[list[Any]] = None, start: Optional[int] = None) -> list[Any]:
+    def outputs(conv: Optional[Conversation], extra: Optional[list[Any]] = None,
+                start: Optional[int] = None) -> list[Any]:
         """Every component a turn changes, from the conversation alone; `extra` shows a turn in
         progress (the user's message and what is happening), `start` holds the chat window still."""
         session = conv.session if conv else None
@@ -84,8 +84,9 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
             history = history + extra
         shown, dropped = view.visible_history(history, start)
         if conv is not None:
+            conv.window_start = dropped
             conv.takes_at = {i - dropped: t for i, t in takes_at.items() if i >= dropped}
-        take_count, seconds = view.slider_values(session, takes or config.takes, duration or config.duration_s)
+        take_count, seconds = view.slider_values(session, config.takes, config.duration_s)
         llm_name = session.state.settings.llm if session else config.llm
         music_name = session.state.settings.music if session else config.music
         return [shown, conv, view.brief_markdown(session), view.last_prompt(session),
@@ -103,7 +104,7 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
         message = message if isinstance(message, str) else str(message or "")
         pending = view.pending_messages(message, reply("ui_working"))
         first = outputs(conv, extra=pending)
-        start = len(view.chat_history(conv.turns, conv.session)[0]) + len(pending) - len(first[0])
+        start = conv.window_start  # the rest of this turn keeps the window where it now starts
         events: queue.Queue = queue.Queue()
         result: dict[str, Any] = {}
 

@@ -98,13 +98,9 @@ def take_player(path: str, label_text: str) -> ComponentMessage:
 
 
 def player_path(content: Any) -> Optional[str]:
-    """The file behind a take's player in the chat, or None for any other message."""
+    """The file behind a take's player in the chat (take_player), or None for any other message."""
     if isinstance(content, ComponentMessage) and content.component == "audio":
-        value = content.value
-        return value.get("path") if isinstance(value, dict) else getattr(value, "path", None)
-    if isinstance(content, gr.Audio):
-        value = content.value
-        return value.get("path") if isinstance(value, dict) else value
+        return content.value.get("path")
     return None
 
 
@@ -147,9 +143,8 @@ def visible_history(history: list[Any], start: Optional[int] = None) -> tuple[li
     for message in history[dropped:]:
         content = getattr(message, "content", None)
         path = player_path(content)
-        if path and not Path(str(path)).exists():
-            take = (content.constructor_args.get("label") if isinstance(content, ComponentMessage)
-                    else getattr(content, "label", None)) or "take"
+        if path and not Path(path).exists():
+            take = content.constructor_args.get("label") or "take"
             message = gr.ChatMessage(role="assistant", content=reply("ui_expired", label=take))
         shown.append(message)
     return shown, dropped
@@ -212,12 +207,6 @@ def backends_text(session: Session | None, llm: str, music: str) -> str:
     understand = "off" if session is not None and session.understand is None else llm
     return reply("ui_backends", music=reply(f"ui_music_{playing}") if playing in ("sketch", "musicgen", "off")
                  else playing, llm=understand)
-
-
-def take_numbers(history_length: int, record: TurnRecord) -> dict[int, int]:
-    """Chat index -> take number for the messages chat_messages() appends after `history_length`."""
-    first = history_length + len(chat_messages(record)) - len(record.takes)
-    return {first + i: i + 1 for i in range(len(record.takes))}
 
 
 def downloads(session: Session | None) -> list[str]:
