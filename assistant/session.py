@@ -17,7 +17,7 @@ from assistant import limits
 from assistant.brief import with_value
 from assistant.controls import set_by_user
 from assistant.dialogue import step
-from assistant.music import ChunkFn, ProgressFn, Renderer, RenderRequest, Take
+from assistant.music import ChunkFn, Note, ProgressFn, Renderer, RenderRequest, Take
 from assistant.state import Reply, Settings, State, discard_round
 from assistant.understand import Understanding
 from assistant.templates import reply as reply_text
@@ -116,7 +116,7 @@ class Session:
         return RenderRequest(brief=rnd.brief, seeds=rnd.seeds, round_number=rnd.number, windows=rnd.windows,
                              negative_prompt=rnd.negative_prompt, keep_paths=self._kept_paths())
 
-    def _remix(self, cancel: threading.Event) -> Optional[list[Take]]:
+    def _remix(self, cancel: threading.Event) -> Optional[tuple[list[Take], list[Note]]]:
         """A mix-only edit re-mixes the takes it edits (instantly); None when that can't be done."""
         rnd = self.state.rounds[-1]
         source = next((r for r in self.state.rounds if r.number == rnd.remix_of), None)
@@ -150,12 +150,13 @@ class Session:
             started = time.perf_counter()
             remixed = self._remix(cancel) if self.state.rounds[-1].remix_of is not None else None
             if remixed is not None:
-                takes = remixed
-                note = reply_text("remixed", takes=len(takes), seconds=f"{time.perf_counter() - started:.2f}")
+                takes, notes = remixed
+                done = reply_text("remixed", takes=len(takes), seconds=f"{time.perf_counter() - started:.2f}")
             else:
                 takes, notes = self.music.render_round(self._request(), folder_name=self.conversation_id,
                                                        progress=progress, cancel=cancel, on_chunk=on_chunk)
-                note = " ".join(reply_text(f"note_{n.kind}", **n.values) for n in notes)
+                done = ""
+            note = " ".join([done, *(reply_text(f"note_{n.kind}", **n.values) for n in notes)]).strip()
         except InterruptedError:
             self.state = discard_round(self.state, number)
             text = reply_text("timed_out", limit=limits.GENERATION_TIMEOUT_S) if timed_out.is_set() \
@@ -175,7 +176,7 @@ class Session:
             if failed:
                 update.update(summary=f"{reply.summary} {note}", options=[])
             elif self.music.unavailable != unavailable_before:  # said once, plainly
-                update.update(summary=f"{reply.summary} {reply_text('musicgen_unavailable', error=self.music.unavailable)}")
+                update.update(summary=f"{reply.summary} {reply_text('note_unavailable', error=self.music.unavailable)}")
             reply = reply.model_copy(update=update)
         return takes, reply
 

@@ -79,7 +79,7 @@ class FlakyRenderer:
                 for i, s in enumerate(request.seeds)], []
 
     def remix_round(self, request: RenderRequest, source: list[Take], folder_name: str = "s",
-                    cancel: Optional[threading.Event] = None) -> Optional[list[Take]]:
+                    cancel: Optional[threading.Event] = None) -> Optional[tuple[list[Take], list[Note]]]:
         return None
 
     def keep(self, paths: list[str]) -> None:

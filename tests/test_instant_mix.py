@@ -79,3 +79,16 @@ def test_musicgen_takes_remix_through_the_pedalboard_chain(tmp_path: Path) -> No
     assert session.state.rounds[-1].remix_of is not None and any(d.startswith("Re-mixed") for d in wider.details)
     assert [t.seed for t in wider.takes] == [t.seed for t in first.takes]
     assert all(not t.sketch for t in wider.takes)
+
+
+def test_instant_edits_keep_to_the_per_conversation_file_limit(tmp_path: Path, monkeypatch) -> None:
+    from assistant import limits
+
+    monkeypatch.setattr(limits, "MAX_FILES_PER_CONVERSATION", 4)
+    session = sketch_session(tmp_path)
+    session.send("house at 120 bpm with piano, go")
+    for edit in ("darker", "brighter", "darker", "brighter"):
+        record = session.send(edit)
+        assert any(d.startswith("Re-mixed") for d in record.details)
+        assert all(Path(t.path).exists() for t in record.takes)  # the takes just made always stay
+    assert len(list(tmp_path.rglob("*.wav"))) <= 4

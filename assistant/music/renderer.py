@@ -80,17 +80,17 @@ def _check(cancel: Optional[threading.Event]) -> None:
 class Unmixed:
     """A take before its mix effects: what an instant mix edit starts from."""
 
-    buses: tuple[np.ndarray, ...]  # (the take before the mix effects,): MusicGen's raw clip or the sketch
+    audio: np.ndarray  # MusicGen's raw clip, or the sketch as it leaves the synthesiser
     sample_rate: int
     sketch: bool
 
     @property
     def seconds(self) -> float:
-        return len(self.buses[0]) / self.sample_rate
+        return len(self.audio) / self.sample_rate
 
     def mixed(self, brief: MusicBrief) -> np.ndarray:
         """Through the one mix-effects chain, whichever backend made the take."""
-        return post.apply_mix_effects(self.buses[0], self.sample_rate, brief)
+        return post.apply_mix_effects(self.audio, self.sample_rate, brief)
 
 
 class UnmixedStore:
@@ -102,7 +102,7 @@ class UnmixedStore:
         self._lock = threading.Lock()
 
     def put(self, path: str, source: Unmixed) -> None:
-        source = Unmixed(tuple(b.astype(np.float32) for b in source.buses), source.sample_rate, source.sketch)
+        source = Unmixed(source.audio.astype(np.float32), source.sample_rate, source.sketch)
         with self._lock:
             self._items[path] = source
             self._items.move_to_end(path)
@@ -136,7 +136,7 @@ class MusicRenderer:
         return "musicgen" if self.model is not None and self.unavailable is None else "sketch"
 
     def remix_round(self, request: RenderRequest, source: list[Take], folder_name: str = "session",
-                    cancel: Optional[threading.Event] = None) -> Optional[list[Take]]:
+                    cancel: Optional[threading.Event] = None) -> Optional[tuple[list[Take], list[Note]]]:
         """`source` takes through the request's mix, without generating: well under a second for two
         10 s takes. None when a take's unmixed audio is gone (then the round is generated)."""
         sources = [self.unmixed.get(t.path) for t in source]
@@ -152,13 +152,23 @@ class MusicRenderer:
             mixed = list(pool.map(remix, source, sources))
         _check(cancel)
         takes = []
+        folder = self.output_dir / folder_name
         for stereo, analysis, take, unmixed in mixed:
-            path = post.write_wav(self.output_dir / folder_name,
-                                  post.take_filename(request.round_number, take.number, take.seed, unmixed.sketch),
-                                  stereo, unmixed.sample_rate)
+            path = post.write_wav(folder, post.take_filename(request.round_number, take.number, take.seed,
+                                                             unmixed.sketch), stereo, unmixed.sample_rate)
             self.unmixed.put(str(path), unmixed)
             takes.append(take.model_copy(update={"path": str(path), "analysis": analysis}))
-        return takes
+        return takes, self._within_disk_limits(folder, takes, request.keep_paths)
+
+    def _within_disk_limits(self, folder: Path, made: list[Take], keep_paths: list[str]) -> list[Note]:
+        """After every round that wrote files: old and surplus WAVs go, never a kept or just-made take."""
+        with _LOCK:
+            kept = set(keep_paths) | _KEPT
+        removed = post.enforce_disk_limits(self.output_dir, folder, limits.MAX_FILES_PER_CONVERSATION,
+                                           limits.MAX_TOTAL_MB, protect=kept | {t.path for t in made},
+                                           max_age_minutes=self.keep_files_minutes)
+        return [Note(kind="disk_removed", values={"limit": limits.MAX_FILES_PER_CONVERSATION,
+                                                  "removed": removed})] if removed else []
 
     def keep(self, paths: list[str]) -> None:
         remember_kept(paths)
@@ -182,7 +192,7 @@ class MusicRenderer:
             try:
                 clips = self._musicgen(request, progress, cancel, on_chunk)
                 sample_rate, sketch = self.model.sample_rate, False
-                sources = [Unmixed((clip,), sample_rate, False) for clip in clips]
+                sources = [Unmixed(clip, sample_rate, False) for clip in clips]
             except MusicGenUnavailable as err:
                 self.unavailable = str(err)
                 notes.append(Note(kind="unavailable", values={"error": str(err)}))
@@ -195,7 +205,7 @@ class MusicRenderer:
                     progress(index / len(seeds), reply("progress_take", number=index + 1, total=len(seeds)))
                 buses = render_buses(brief, seed, cancel=cancel)
                 clips.append(unmixed_sketch(*buses))
-                sources.append(Unmixed((clips[-1],), SKETCH_RATE, True))
+                sources.append(Unmixed(clips[-1], SKETCH_RATE, True))
         finished = []
         for clip in clips:
             _check(cancel)
@@ -212,15 +222,7 @@ class MusicRenderer:
                               sample_rate=sample_rate, analysis=analysis, sketch=sketch))
             if number <= len(sources):
                 self.unmixed.put(str(path), sources[number - 1])
-        kept = set(request.keep_paths)
-        with _LOCK:
-            kept |= _KEPT
-        removed = post.enforce_disk_limits(self.output_dir, folder, limits.MAX_FILES_PER_CONVERSATION,
-                                           limits.MAX_TOTAL_MB, protect=kept | {t.path for t in takes},
-                                           max_age_minutes=self.keep_files_minutes)
-        if removed:
-            notes.append(Note(kind="disk_removed", values={"limit": limits.MAX_FILES_PER_CONVERSATION,
-                                                            "removed": removed}))
+        notes += self._within_disk_limits(folder, takes, request.keep_paths)
         return takes, notes + self._report(takes, brief)
 
     def _musicgen(self, request: RenderRequest, progress: Optional[ProgressFn],
