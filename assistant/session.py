@@ -14,8 +14,7 @@ from typing import Any, Optional
 from pydantic import BaseModel, Field
 
 from assistant import limits
-from assistant.brief import with_value
-from assistant.controls import set_by_user
+from assistant.controls import set_by_user, with_defaults
 from assistant.dialogue import step
 from assistant.music import ChunkFn, Note, ProgressFn, Renderer, RenderRequest, Take
 from assistant.state import Reply, Settings, State, discard_round
@@ -68,18 +67,9 @@ class Session:
         self._turn = threading.Lock()
 
     def apply_settings(self, takes: Any, duration_s: Any) -> None:
-        """The UI's defaults for takes and length, validated; what the user said in the chat wins."""
-        try:
-            settings = Settings.model_validate({**self.state.settings.model_dump(), "takes": takes})
-        except ValueError:
-            settings = self.state.settings
-        if "takes" not in self.state.said_settings:
-            self.state.settings = settings
-        if "duration_s" not in self.state.user_paths and self.state.phase != "generated":
-            try:
-                self.state.brief = with_value(self.state.brief, "duration_s", float(duration_s))
-            except (TypeError, ValueError):
-                pass  # NaN, infinity or junk from an API client: the brief keeps its valid length
+        """The UI's defaults for takes and length (junk from an API client is ignored); what the
+        user said in the chat or set with a slider wins."""
+        self.state = with_defaults(self.state, takes=takes, duration_s=duration_s)
 
     def set_by_user(self, takes: Any = None, duration_s: Any = None) -> None:
         """A control the user set outside the chat (a slider): it wins like words in the chat."""
