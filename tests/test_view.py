@@ -135,3 +135,20 @@ def test_a_turns_streamed_updates_apply_cleanly_past_the_history_bound(tmp_path)
     assert len(final) <= MAX_HISTORY_MESSAGES + 5
     old, new = sent(first), sent(final)
     assert apply_diff(old, diff(old, new)) == new
+
+
+def test_the_prompt_box_shows_what_each_window_sends_and_the_negative_prompt() -> None:
+    from assistant.session import Session
+    from assistant.state import Settings
+    from webui.view import last_prompt
+
+    session = Session(Settings())
+    session.send("techno at 130 bpm, intro then drop, no vocals, 40 seconds, go")
+    rnd = session.state.rounds[-1]
+    shown = last_prompt(session).split("\n")
+    assert len(rnd.windows) >= 2 and shown[:len(rnd.windows)] == [
+        f"part {i} ({w.section}), {w.seconds:g} s: {w.prompt}" for i, w in enumerate(rnd.windows, start=1)]
+    assert shown[-1] == "steered away from: vocals"
+    session.send("new song")
+    session.send("house at 124 bpm with piano, go")
+    assert last_prompt(session) == session.state.rounds[-1].prompt  # one window: the prompt itself

@@ -215,6 +215,14 @@ def downloads(session: Session | None) -> list[str]:
 
 
 def last_prompt(session: Session | None) -> str:
+    """What the last round sends MusicGen, as the round records it: one prompt, or one per window
+    of a longer piece, and what guidance steers away from."""
     if session is None or not session.state.rounds:
         return ""
-    return session.state.rounds[-1].prompt
+    rnd = session.state.rounds[-1]
+    lines = [rnd.prompt] if len(rnd.windows) < 2 else [
+        reply("ui_window_prompt", number=i, section=w.section or "", seconds=f"{w.seconds:g}", prompt=w.prompt)
+        for i, w in enumerate(rnd.windows, start=1)]
+    if rnd.negative_prompt:
+        lines.append(reply("ui_negative_prompt", negative=rnd.negative_prompt))
+    return "\n".join(lines)
