@@ -115,6 +115,31 @@ def _single(values: list[str], slot: str, ex: Extraction) -> Optional[str]:
     return distinct[0] if distinct else None
 
 
+def _add_phrase(phrases: list[str], keys: list[str], phrase: str, key: str) -> None:
+    """Two descriptions of one instrument ("wooden percussion", "clapping percussion") are both
+    kept; one that only repeats another ("the piano" after "soft piano") is not."""
+    words = set(phrase.split())
+    for i, (old, old_key) in enumerate(zip(phrases, keys)):
+        if old_key != key:
+            continue
+        if words <= set(old.split()):
+            return
+        if set(old.split()) <= words:  # "piano", then "soft piano": the fuller words win, in place
+            phrases[i] = phrase
+            return
+    phrases.append(phrase)
+    keys.append(key)
+
+
+def _add_word(words: list[str], keys: list[str], word: str, key: str) -> None:
+    """The user's own words, once per word: "brutal" and "aggressive" both stay, "relaxed" and
+    "relaxing" are one word said twice."""
+    if any(k == key and (w == word or w[:5] == word[:5]) for w, k in zip(words, keys)):
+        return
+    words.append(word)
+    keys.append(key)
+
+
 def extract(message: str) -> Extraction:
     """Read one message into an Extraction. Pure; never raises on any string."""
     text = normalise(message)
@@ -169,17 +194,14 @@ def extract(message: str) -> Extraction:
                 target.append(genre_phrase(text, m))
         elif m.category == "instrument":
             if m.value not in instrument_keys:
-                instrument_keys.append(m.value)
-                ex.instruments.append(instrument_phrase(text, m))
                 colour_genres += genre_inside(m)  # "flamenco guitar"
+            _add_phrase(ex.instruments, instrument_keys, instrument_phrase(text, m), m.value)
             if ONLY_BEFORE.search(text[: m.start]) or ONLY_AFTER.match(text[m.end:]):
                 ex.only = True
         elif m.category in ("mood", "production"):  # the user's own word, grounded by its canonical
             seen = mood_keys if m.category == "mood" else production_keys
-            if m.value not in seen:
-                seen.append(m.value)
-                word = m.surface if re.search(r"[a-z]", m.surface) else m.value  # an emoji names its mood
-                (ex.moods if m.category == "mood" else ex.production).append(word)
+            word = m.surface if re.search(r"[a-z]", m.surface) else m.value  # an emoji names its mood
+            _add_word(ex.moods if m.category == "mood" else ex.production, seen, word, m.value)
         elif m.category == "section":
             ex.sections.append(m.value)
         elif m.category == "feel":
@@ -192,6 +214,8 @@ def extract(message: str) -> Extraction:
         elif m.category.startswith("mix."):
             mix_values.setdefault(m.category.split(".", 1)[1], []).append(m.value)
 
+    if any(w not in vocab.mood_frames for w in ex.moods):  # "an eerie atmosphere": the mood is eerie
+        ex.moods = [w for w in ex.moods if w not in vocab.mood_frames]
     if not (ex.genres or ex.weak_genres) and colour_genres:
         ex.genres = colour_genres[:1]
     if re.search(r"(?<![\w])(?:instrumental|no singing|no voice|no vocals?)(?![\w])", text):

@@ -71,8 +71,10 @@ def genre_inside(m: Match) -> list[str]:
 
 
 def genre_phrase(text: str, m: Match) -> str:
-    """The genre with a qualifier said right before it: 'traditional folk', 'latin pop'."""
+    """The genre with a qualifier said right before it: 'traditional folk', 'latin pop'; a named
+    style of a genre as said ('heavy metal', not metal)."""
+    name = vocabulary().genre_kinds.get(m.surface, m.value)  # "hard rock" stays hard rock
     before = text[: m.start].split()[-1:] if text[: m.start].endswith(" ") else []
-    if before and before[0] in vocabulary().genre_qualifiers and before[0] not in m.value.split():
-        return f"{before[0]} {m.value}"
-    return m.value
+    if before and before[0] in vocabulary().genre_qualifiers and before[0] not in name.split():
+        return f"{before[0]} {name}"
+    return name

@@ -35,11 +35,14 @@ def _merge(current: list[str], new: list[str], what: str, notices: list[str],
         return (vocabulary().canonical(category, item) if category else None) or item
 
     merged = list(current)
+    replaceable = {key(m): i for i, m in reversed(list(enumerate(current)))}
     for item in new:
-        keys = [key(m) for m in merged]
-        if key(item) in keys:  # said again, maybe in other words ("soft piano"): the new words win, in place
-            merged[keys.index(key(item))] = item
-        else:
+        if item in merged:
+            continue
+        slot = replaceable.pop(key(item), None)
+        if slot is not None:  # said again, maybe in other words ("soft piano"): the new words win, in place
+            merged[slot] = item
+        else:  # new, or a second description said in the same message ("wooden", "clapping percussion")
             merged.append(item)
     if len(merged) > MAX_ITEMS:
         left_out = merged[MAX_ITEMS:]

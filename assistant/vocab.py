@@ -26,7 +26,8 @@ class GenreProfile(BaseModel):
     model_config = ConfigDict(coerce_numbers_to_str=True)  # YAML reads `808` as a number
 
     name: str
-    aliases: list[str] = []
+    aliases: list[str] = []  # other spellings and words for the genre: the brief says its name
+    kinds: list[str] = []  # named styles of it ("hard rock"): the brief keeps the style as said
     family: str
     bpm: tuple[int, int]
     feel: str
@@ -112,14 +113,18 @@ class Vocabulary:
         genre_data = _load("../genres.yaml")
         families = genre_data["families"]
         self.genres: dict[str, GenreProfile] = {}
+        self.genre_kinds: dict[str, str] = {}  # said form -> the named style ("hard-rock" -> hard rock)
         genre_phrases: dict[str, str] = {}
         for raw in genre_data["genres"]:
             merged = {**families[raw["family"]], **raw}
             profile = GenreProfile(**merged)
             self.genres[profile.name] = profile
-            for phrase in [profile.name, *profile.aliases]:
+            for phrase in [profile.name, *profile.aliases, *profile.kinds]:
                 for form in _variants(phrase):
                     genre_phrases.setdefault(form, profile.name)
+            for kind in profile.kinds:
+                for form in _variants(kind):
+                    self.genre_kinds.setdefault(form, kind)
 
         instruments = _load("instruments.yaml")
         self.instrument_family: dict[str, str] = {}
@@ -168,6 +173,8 @@ class Vocabulary:
         self.intents: dict[str, list[str]] = _load("intents.yaml")
         self.filler: dict[str, list[str]] = _load("filler.yaml")
         self.mood_styles: dict[str, list[str]] = _load("mood_styles.yaml")
+        mood_words = _load("mood_words.yaml")
+        self.mood_frames: set[str] = {str(w) for w in mood_words["frames"]}
         modifiers = _load("modifiers.yaml")
         self.timbre_words: set[str] = {str(w) for w in modifiers["timbre"]}
         self.role_words: set[str] = {str(w) for w in modifiers["roles"]}
