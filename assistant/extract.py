@@ -118,17 +118,19 @@ def _single(values: list[str], slot: str, ex: Extraction) -> Optional[str]:
 def _add_phrase(phrases: list[str], keys: list[str], phrase: str, key: str) -> None:
     """Two descriptions of one instrument ("wooden percussion", "clapping percussion") are both
     kept; one that only repeats another ("the piano" after "soft piano") is not."""
-    words = set(phrase.split())
+    words = _stems(phrase)
+    if any(words <= _stems(old) for old in phrases):  # "the voices" after "male voices"
+        return
     for i, (old, old_key) in enumerate(zip(phrases, keys)):
-        if old_key != key:
-            continue
-        if words <= set(old.split()):
-            return
-        if set(old.split()) <= words:  # "piano", then "soft piano": the fuller words win, in place
+        if old_key == key and _stems(old) <= words:  # "piano", then "soft piano": the fuller words win, in place
             phrases[i] = phrase
             return
     phrases.append(phrase)
     keys.append(key)
+
+
+def _stems(phrase: str) -> set[str]:
+    return {w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in phrase.split()}
 
 
 def _add_word(words: list[str], keys: list[str], word: str, key: str) -> None:
@@ -168,7 +170,9 @@ def extract(message: str) -> Extraction:
     for m in matches:
         spans_by_category.setdefault((m.start, m.end), set()).add(m.category)
 
-    tempo_words, mix_values, tempo_surface = [], {}, ""
+    tempo_words: list[str] = []
+    mix_values: dict[str, list[str]] = {}
+    tempo_surfaces: dict[str, str] = {}  # canonical -> as first said
     instrument_keys: list[str] = []
     genre_keys: list[str] = []
     mood_keys: list[str] = []
@@ -208,7 +212,7 @@ def extract(message: str) -> Extraction:
             ex.feel = ex.feel or m.value
         elif m.category == "tempo":
             tempo_words.append(m.value)
-            tempo_surface = tempo_surface or m.surface
+            tempo_surfaces.setdefault(m.value, m.surface)
         elif m.category == "tempo_rel":
             ex.tempo_factor = float(m.value)
         elif m.category.startswith("mix."):
@@ -229,7 +233,7 @@ def extract(message: str) -> Extraction:
     ex.adds = bool(ADD_CUE.search(text)) and bool(ex.instruments)
 
     ex.tempo_word = _single(_one_side(tempo_words), "tempo", ex)
-    ex.tempo_surface = tempo_surface if ex.tempo_word else None
+    ex.tempo_surface = tempo_surfaces[ex.tempo_word] if ex.tempo_word else None  # "medium ... fast": fast
     for axis, values in mix_values.items():
         value = _single(values, f"mix.{axis}", ex)
         if value:

@@ -35,9 +35,16 @@ def choose_genre(brief: MusicBrief, seed: int) -> str:
     return random.Random(seed).choice(sorted(pool))
 
 
+def _mood_position(brief: MusicBrief) -> float:
+    """Where the moods put an unsaid tempo in the genre's range: a sad song sits low, an energetic one high."""
+    positions = vocabulary().mood_tempo_positions
+    said = [positions[m] for m in vocabulary().canonical_all("mood", brief.style.mood) if m in positions]
+    return sum(said) / len(said) if said else 0.5
+
+
 def _defaults(brief: MusicBrief, profile: GenreProfile) -> dict[str, object]:
     vocab = vocabulary()
-    bpm = profile.default_bpm
+    bpm = profile.bpm_at(_mood_position(brief))
     tempo_word = vocab.canonical("tempo", brief.tempo.feel.split(", ")[0]) if brief.tempo.feel else None
     if tempo_word:  # "slow" said before the genre was known
         bpm = profile.bpm_at(vocab.tempo_positions[tempo_word])

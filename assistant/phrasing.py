@@ -10,6 +10,7 @@ import re
 from assistant.vocab import Match, vocabulary
 
 ROLE_BEFORE = re.compile(r"(?<![\w])(\w+)\s+(?:is |are )?(?:being )?(?:played |carried |sung )?(?:on|by|of|from)\s+(?:an? |the |some )?(?:\w+ )?$")
+ROLE_AFTER = re.compile(r"\s+(?:(?:is |are )?(?:playing|plays|play|played|carrying|providing|holding) (?:a |an |the |some |its |their )?)?(\w+)")  # "cellos playing a melody"
 COLOURING = ("genre", "section") + tuple(f"mix.{axis}" for axis in ("brightness", "width", "space"))
 
 
@@ -23,8 +24,8 @@ def instrument_phrase(text: str, m: Match) -> str:
             if word not in vocab.timbre_words and word not in vocab.by_category["genre"].phrases:
                 break
             mods.insert(0, word)
-    tail = text[m.end:].split()[:1]
-    role = tail[0].strip(",.;:!?") if tail else ""
+    tail = ROLE_AFTER.match(text[m.end:])
+    role = tail.group(1) if tail else ""
     if role not in vocab.role_words:  # "the melody is played on a flute" -> "flute melody"
         before = ROLE_BEFORE.search(head)
         role = before.group(1) if before and before.group(1) in vocab.role_words else role

@@ -173,6 +173,9 @@ class Vocabulary:
         self.intents: dict[str, list[str]] = _load("intents.yaml")
         self.filler: dict[str, list[str]] = _load("filler.yaml")
         self.mood_styles: dict[str, list[str]] = _load("mood_styles.yaml")
+        mood_tempo = _load("mood_tempo.yaml")
+        self.mood_tempo_positions: dict[str, float] = {
+            **{m: 0.0 for m in mood_tempo["slow"]}, **{m: 1.0 for m in mood_tempo["fast"]}}
         mood_words = _load("mood_words.yaml")
         self.mood_frames: set[str] = {str(w) for w in mood_words["frames"]}
         modifiers = _load("modifiers.yaml")
