@@ -68,7 +68,7 @@ def find_durations(text: str, decade_spans: list[tuple[int, int]]) -> list[float
     for m in MINUTE_AND_HALF.finditer(text):
         found.append((m.start(), 90.0))
     for m in DURATION_UNIT.finditer(text):
-        if any(s <= m.start() < e for s, e in decade_spans):
+        if any(s < m.end() and m.start() < e for s, e in decade_spans):  # "mid-90s" is no -90 s
             continue
         if any(abs(m.start() - pos) < 3 for pos, _ in found):
             continue

@@ -34,9 +34,11 @@ def _tempo_word(bpm: int) -> str:
 
 
 def _description(brief: MusicBrief, sections: list[str]) -> str:
-    vocals_out = "vocals" in brief.exclude
-    production = ", ".join(["instrumental"] * vocals_out + brief.palette.production)
-    sung = not vocals_out and any(vocabulary().family_of(i) == "vocals" for i in brief.palette.instruments)
+    sung = "vocals" not in brief.exclude and any(vocabulary().family_of(i) == "vocals" for i in brief.palette.instruments)
+    # A palette without a voice is instrumental, said positively: MusicGen otherwise tends to add
+    # wordless vocals, and "no vocals" in the text names vocals (the negative prompt steers away).
+    instrumental = not sung and bool(brief.palette.instruments or brief.exclude)
+    production = ", ".join(["instrumental"] * instrumental + brief.palette.production)
     noun = "song" if sung else "music"
     head = f"{production} {noun}" if production else noun
     parts_of_feel = [p for p in (brief.tempo.feel or "").split(", ") if p]  # "medium tempo, swing"

@@ -114,9 +114,10 @@ def test_durations(text: str, seconds: float) -> None:
     assert extract(text).duration_s == seconds
 
 
-def test_decade_is_style_not_duration() -> None:
-    ex = extract("80s synth pop")
-    assert ex.duration_s is None and "80s" in ex.production
+@pytest.mark.parametrize("text", ["80s synth pop", "mid-90s hip hop", "late-80s synth", "clubs in the early-2000s"])
+def test_decade_is_style_not_duration(text: str) -> None:
+    ex = extract(text)  # "mid-90s" was read as -90 seconds and refused with a notice
+    assert ex.duration_s is None and ex.production and ex.production[0].endswith("0s") and not ex.notices
 
 
 def test_seed() -> None:

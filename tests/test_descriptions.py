@@ -1,0 +1,63 @@
+"""How musicians describe music (MusicCaps-style captions): every distinct word they said reaches
+the brief once, named styles keep their names, and the prompt says what the palette implies."""
+import pytest
+
+from assistant.brief import MusicBrief, Palette, Style
+from assistant.extract import extract
+from assistant.refine import refine
+from assistant.render import render_prompt
+from assistant.vocab import vocabulary
+
+
+def test_two_descriptions_of_one_instrument_are_both_kept() -> None:
+    ex = extract("there are wooden percussions and tribal percussions")
+    assert ex.instruments == ["wooden percussions", "tribal percussions"]
+
+
+def test_a_phrase_inside_another_is_said_once() -> None:
+    ex = extract("a male voice sings, then the voice fades; an organ, then a warm organ")
+    assert ex.instruments == ["male voice", "warm organ"]
+
+
+def test_two_words_for_one_mood_both_stay_but_not_two_forms_of_one_word() -> None:
+    assert extract("brutal and aggressive").moods == ["brutal", "aggressive"]
+    assert extract("relaxed and relaxing").moods == ["relaxed"]
+
+
+@pytest.mark.parametrize("text,genre,profile", [
+    ("a hard rock song", "hard rock", "rock"), ("heavy metal riffs", "heavy metal", "metal"),
+    ("old rap tape", "rap", "hip hop"), ("alternative rock", "alternative rock", "indie rock"),
+])
+def test_a_named_style_keeps_its_name(text: str, genre: str, profile: str) -> None:
+    brief, prompt, _ = refine(text)
+    assert brief.style.genre == genre and f"genre: {genre}" in prompt
+    assert vocabulary().genre(genre).name == profile  # filled from its genre's profile
+
+
+def test_atmosphere_frames_a_mood_and_is_one_alone() -> None:
+    assert extract("the atmosphere of the piece is joyful").moods == ["joyful"]
+    assert extract("there is an ominous atmosphere").moods == ["ominous"]
+    assert extract("lots of atmosphere").moods == ["atmosphere"]
+
+
+def test_a_role_after_a_verb_belongs_to_the_instrument() -> None:
+    assert extract("two cellos playing a melody").instruments == ["cellos melody"]
+
+
+def test_medium_fast_is_uptempo_as_said() -> None:
+    ex = extract("the tempo is medium fast")
+    assert ex.tempo_word == "uptempo" and ex.tempo_surface == "medium fast"
+
+
+def test_moods_place_an_unsaid_tempo() -> None:
+    sad, _, _ = refine("a sad pop song")
+    energetic, _, _ = refine("an energetic pop song")
+    neutral, _, _ = refine("a pop song")
+    assert sad.tempo.bpm < neutral.tempo.bpm < energetic.tempo.bpm
+
+
+def test_a_palette_without_a_voice_is_instrumental() -> None:
+    brief = MusicBrief(style=Style(genre="jazz"), palette=Palette(instruments=["piano", "upright bass"]))
+    assert render_prompt(brief).startswith("Instrumental")
+    sung = brief.model_copy(update={"palette": Palette(instruments=["piano", "female vocals"])})
+    assert "instrumental" not in render_prompt(sung).lower() and render_prompt(sung).startswith("Song")
