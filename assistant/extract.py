@@ -179,12 +179,13 @@ def extract(message: str) -> Extraction:
     production_keys: list[str] = []
     negatable = [m for m in matches if m.category in ("instrument", "production", "genre", "mood")]
     colour_genres: list[str] = []
+    usage_genres: list[str] = []  # "soundtrack", "video game": what the music is for
     for m in matches:
         if describes_an_instrument(text, m, matches):
             continue  # "bright piano", "solo piano", "horn stabs": words of the instrument, not controls
         if m.category in ("instrument", "production") and _is_negated(text, m, negatable):
-            if m.value not in ex.exclude:
-                ex.exclude.append(m.value)
+            if m.value not in vocab.excluded(ex.exclude):
+                ex.exclude.append(m.surface)  # the user's word: "no voices", "no singer"
             continue
         if m.category == "genre":
             if colours_an_instrument(text, m, matches):
@@ -196,6 +197,8 @@ def extract(message: str) -> Extraction:
             if m.value not in genre_keys:
                 genre_keys.append(m.value)
                 target.append(genre_phrase(text, m))
+                if m.surface in vocab.usage_genres:
+                    usage_genres.append(target[-1])
         elif m.category == "instrument":
             if m.value not in instrument_keys:
                 colour_genres += genre_inside(m)  # "flamenco guitar"
@@ -220,16 +223,18 @@ def extract(message: str) -> Extraction:
 
     if any(w not in vocab.mood_frames for w in ex.moods):  # "an eerie atmosphere": the mood is eerie
         ex.moods = [w for w in ex.moods if w not in vocab.mood_frames]
+    if any(g not in usage_genres for g in ex.genres):  # "a folk song for a movie soundtrack" is folk
+        ex.genres = [g for g in ex.genres if g not in usage_genres]
     if not (ex.genres or ex.weak_genres) and colour_genres:
         ex.genres = colour_genres[:1]
     if re.search(r"(?<![\w])(?:instrumental|no singing|no voice|no vocals?)(?![\w])", text):
-        ex.exclude.append("vocals") if "vocals" not in ex.exclude else None
+        ex.exclude.append("vocals") if "vocals" not in vocab.excluded(ex.exclude) else None
     if re.search(r"(?<![\w])(?:no|without|without any) other instruments?(?![\w])", text):
         ex.exclude.append("other instruments")
     if re.search(r"(?<![\w])a ?cappella(?![\w])", text):
         ex.instruments = ["vocals", *[i for i in ex.instruments if i != "vocals"]]
         ex.only = True
-    ex.instruments = [i for i in ex.instruments if vocab.canonical("instrument", i) not in ex.exclude]
+    ex.instruments = [i for i in ex.instruments if vocab.canonical("instrument", i) not in vocab.excluded(ex.exclude)]
     ex.adds = bool(ADD_CUE.search(text)) and bool(ex.instruments)
 
     ex.tempo_word = _single(_one_side(tempo_words), "tempo", ex)

@@ -48,8 +48,9 @@ def _defaults(brief: MusicBrief, profile: GenreProfile) -> dict[str, object]:
     tempo_word = vocab.canonical("tempo", brief.tempo.feel.split(", ")[0]) if brief.tempo.feel else None
     if tempo_word:  # "slow" said before the genre was known
         bpm = profile.bpm_at(vocab.tempo_positions[tempo_word])
-    instruments = [i for i in profile.instruments if i not in brief.exclude]
-    if "other instruments" in brief.exclude:
+    excluded = vocab.excluded(brief.exclude)
+    instruments = [i for i in profile.instruments if i not in excluded and vocab.family_of(i) not in excluded]
+    if "other instruments" in excluded:
         instruments = []
     sections = profile.sections
     if len(brief.structure.sections) == 1 and brief.structure.sections[0] not in sections:
@@ -59,7 +60,7 @@ def _defaults(brief: MusicBrief, profile: GenreProfile) -> dict[str, object]:
         "tempo.bpm": bpm,
         "tempo.feel": profile.feel,
         "palette.instruments": instruments,
-        "palette.production": [p for p in profile.production if p not in brief.exclude],
+        "palette.production": [p for p in profile.production if p not in excluded],
         "structure.sections": sections,
         "mix.brightness": profile.mix[0],
         "mix.width": profile.mix[1],

@@ -71,7 +71,7 @@ def from_references(ex: Extraction) -> Extraction:
             update["tempo_word"] = timed.tempo
             inferred.append("tempo_word")
     instruments = [i for r in refs for i in r.instruments
-                   if vocab.canonical("instrument", i) and vocab.canonical("instrument", i) not in ex.exclude]
+                   if vocab.canonical("instrument", i) and vocab.canonical("instrument", i) not in vocab.excluded(ex.exclude)]
     if instruments:
         update["instruments"] = list(dict.fromkeys(instruments))[:3]
         inferred.append("instruments")

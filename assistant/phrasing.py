@@ -10,7 +10,9 @@ import re
 from assistant.vocab import Match, vocabulary
 
 ROLE_BEFORE = re.compile(r"(?<![\w])(\w+)\s+(?:is |are )?(?:being )?(?:played |carried |sung )?(?:on|by|of|from)\s+(?:an? |the |some )?(?:\w+ )?$")
-ROLE_AFTER = re.compile(r"\s+(?:(?:is |are )?(?:playing|plays|play|played|carrying|providing|holding) (?:a |an |the |some |its |their )?)?(\w+)")  # "cellos playing a melody"
+ROLE_AFTER = re.compile(  # "cellos playing a melody", "a male voice singing the main melody"
+    r"\s+(?:(?:is |are )?(?:playing|plays|play|played|carrying|providing|holding|singing|sings|sing|humming|hums)"
+    r" (?:a |an |the |some |its |their )?)?(\w+)(?: (\w+))?(?: (\w+))?")
 COLOURING = ("genre", "section") + tuple(f"mix.{axis}" for axis in ("brightness", "width", "space"))
 
 
@@ -24,17 +26,29 @@ def instrument_phrase(text: str, m: Match) -> str:
             if word not in vocab.timbre_words and word not in vocab.by_category["genre"].phrases:
                 break
             mods.insert(0, word)
-    tail = ROLE_AFTER.match(text[m.end:])
-    role = tail.group(1) if tail else ""
+    role = _role_after(text[m.end:])
     if role not in vocab.role_words:  # "the melody is played on a flute" -> "flute melody"
         before = ROLE_BEFORE.search(head)
         role = before.group(1) if before and before.group(1) in vocab.role_words else role
     words = [w for w in mods if w not in m.surface.split()] + m.surface.split()
-    if role in vocab.role_words and role not in words:
-        words.append(role)
+    words += [r for r in role.split() if r in vocab.role_words and r not in words]
     while len(words) > 5 and mods:
         words.remove(mods.pop(0))
     return " ".join(words[-5:])
+
+
+def _role_after(tail: str) -> str:
+    """The role word after an instrument, maybe after a verb and one timbre word ("playing a simple melody")."""
+    vocab = vocabulary()
+    found = ROLE_AFTER.match(tail)
+    if not found:
+        return ""
+    first, second, third = found.group(1), found.group(2), found.group(3)
+    if first in vocab.role_words:  # "solo melody": two role words stay together
+        return f"{first} {second}" if second in vocab.role_words and second != first else first
+    if first in vocab.timbre_words and second in vocab.role_words:
+        return f"{second} {third}" if third in vocab.role_words and third != second else second
+    return ""
 
 
 def _next_instrument(text: str, m: Match, matches: list[Match]) -> Match | None:

@@ -77,7 +77,7 @@ def _palette_options(brief: MusicBrief) -> list[str]:
     if not candidates:
         candidates = [vocab.genres[name] for name in STARTER_GENRES]
     for genre in candidates:
-        usable = [i for i in genre.instruments if i not in brief.exclude][:3]
+        usable = [i for i in genre.instruments if i not in vocabulary().excluded(brief.exclude)][:3]
         combo = ", ".join(usable[:-1]) + f" and {usable[-1]}" if len(usable) > 1 else "".join(usable)
         if combo and combo not in combos:
             combos.append(combo)

@@ -34,7 +34,7 @@ def _tempo_word(bpm: int) -> str:
 
 
 def _description(brief: MusicBrief, sections: list[str]) -> str:
-    sung = "vocals" not in brief.exclude and any(vocabulary().family_of(i) == "vocals" for i in brief.palette.instruments)
+    sung = "vocals" not in vocabulary().excluded(brief.exclude) and any(vocabulary().family_of(i) == "vocals" for i in brief.palette.instruments)
     # A palette without a voice is instrumental, said positively: MusicGen otherwise tends to add
     # wordless vocals, and "no vocals" in the text names vocals (the negative prompt steers away).
     instrumental = not sung and bool(brief.palette.instruments or brief.exclude)

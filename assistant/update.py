@@ -53,7 +53,7 @@ def _merge(current: list[str], new: list[str], what: str, notices: list[str],
     return merged
 
 
-def _excluded_by(instrument: str | None, excluded: list[str]) -> bool:
+def _excluded_by(instrument: str | None, excluded: set[str]) -> bool:
     """'no vocals' also removes 'female vocals': a family name excludes the whole family."""
     family = vocabulary().family_of(instrument)
     return instrument in excluded or (family in excluded and family in ONLY_EXCLUDES)
@@ -121,17 +121,19 @@ def apply_extraction(brief: MusicBrief, ex: Extraction) -> Update:
     if ex.only:
         first = vocab.canonical("instrument", ex.instruments[0])
         excluded += [x for x in ONLY_EXCLUDES if x not in named and vocab.family_of(first) != x]
+    ruled_out = vocab.excluded(excluded)
     if excluded:
-        changes["exclude"] = _merge([x for x in b.exclude if x not in named], excluded, "exclusions", notices)
-    elif named & set(b.exclude):  # "add drums" after "no drums"
-        changes["exclude"] = [x for x in b.exclude if x not in named]
+        changes["exclude"] = _merge([x for x in b.exclude if vocab.excluded([x]).isdisjoint(named)], excluded,
+                                    "exclusions", notices, "instrument")
+    elif named & vocab.excluded(b.exclude):  # "add drums" after "no drums"
+        changes["exclude"] = [x for x in b.exclude if vocab.excluded([x]).isdisjoint(named)]
     kept_instruments = [] if ex.only else [
-        i for i in b.palette.instruments if not _excluded_by(vocab.canonical("instrument", i), excluded)]
+        i for i in b.palette.instruments if not _excluded_by(vocab.canonical("instrument", i), ruled_out)]
     if ex.instruments or kept_instruments != b.palette.instruments:
         changes["palette.instruments"] = _merge(kept_instruments, ex.instruments, "instruments", notices,
                                                 "instrument")
     kept_production = [p for p in b.palette.production
-                       if p not in excluded and vocab.canonical("production", p) not in excluded]
+                       if p not in ruled_out and vocab.canonical("production", p) not in ruled_out]
     if ex.production or kept_production != b.palette.production:
         changes["palette.production"] = _merge(kept_production, ex.production, "production words",
                                                notices, "production")

@@ -183,6 +183,7 @@ class Vocabulary:
         self.role_words: set[str] = {str(w) for w in modifiers["roles"]}
         self.genre_qualifiers: set[str] = {str(w) for w in modifiers["genre_qualifiers"]}
         self.colour_only_genres: set[str] = {str(w) for w in modifiers["colour_only_genres"]}
+        self.usage_genres: set[str] = {f for w in modifiers["usage_genres"] for f in _variants(str(w))}
         self.by_category = {m.category: m for m in self.matchers}
 
     @staticmethod
@@ -219,6 +220,11 @@ class Vocabulary:
         """'relaxing' -> 'relaxed', 'soft female vocals' -> 'female vocals': grounding and scoring
         work on canonical values while the brief keeps the user's own words."""
         return self.by_category[category].canonical(phrase.lower())
+
+    def excluded(self, exclude: list[str]) -> set[str]:
+        """What a brief's exclusions rule out, as canonical values: the brief keeps the user's words
+        ("no voices"), the checks compare things ("vocals")."""
+        return {self.canonical("instrument", x) or self.canonical("production", x) or x for x in exclude}
 
     def canonical_all(self, category: str, phrases: list[str]) -> set[str]:
         return {c for p in phrases if (c := self.canonical(category, p))}

@@ -99,7 +99,7 @@ def render_buses(brief: MusicBrief, seed: int, duration_s: float | None = None,
     root = 45 + int(rng.integers(0, 7))
     kicks, snares, hats, swing = _groove(brief.tempo.feel or (profile.feel if profile else ""),
                                          profile.family if profile else "")
-    excluded = set(brief.exclude)
+    excluded = vocab.excluded(brief.exclude)
     families = {vocab.family_of(i) for i in brief.palette.instruments}
     only_some = bool(families) and "other instruments" in excluded
     layers = {"drums": "drums" not in excluded and (not only_some or "drums" in families),
