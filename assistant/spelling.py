@@ -26,8 +26,9 @@ def _targets() -> tuple[dict[str, list[str]], frozenset[str]]:
     known = set(reference_index().known_words) | targets
     for key in reference_index().by_key:
         known |= set(key.split())
-    common = (REFERENCES_DIR.parent / "vocab" / "common_words.txt").read_text(encoding="utf-8").split()
-    known |= set(common)
+    for name in ("common_words.txt", "english_words.txt"):  # English words are never "typos" of ours
+        text = (REFERENCES_DIR.parent / "vocab" / name).read_text(encoding="utf-8")
+        known |= {w for line in text.splitlines() if not line.startswith("#") for w in line.split()}
     by_letter: dict[str, list[str]] = {}
     for word in targets:
         if len(word) >= SPELLING_MIN_LETTERS:

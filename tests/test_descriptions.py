@@ -61,3 +61,23 @@ def test_a_palette_without_a_voice_is_instrumental() -> None:
     assert render_prompt(brief).startswith("Instrumental")
     sung = brief.model_copy(update={"palette": Palette(instruments=["piano", "female vocals"])})
     assert "instrumental" not in render_prompt(sung).lower() and render_prompt(sung).startswith("Song")
+
+
+def test_english_words_are_not_typos_of_ours() -> None:
+    from assistant.spelling import correct
+
+    text = "the music starts off, panned to the speakers; taking sides, it stops clear and american"
+    assert correct(text) == text  # was: strats, shakers, talking, slides, stomps, clean, americana
+    assert correct("tecnho with a saxaphone") == "techno with a saxophone"
+
+
+def test_a_usage_genre_gives_way_to_a_named_one() -> None:
+    assert extract("a folk song that could be used in the soundtrack of a movie").genres == ["folk"]
+    assert extract("a hip hop beat for a video game").genres == ["hip hop"]
+    assert extract("an epic movie soundtrack").genres == ["cinematic"]
+
+
+def test_exclusions_keep_the_users_word_and_act_on_the_family() -> None:
+    brief, prompt, _ = refine("techno, there are no voices and no drums")
+    assert brief.exclude == ["voices", "drums"] and "no voices" in prompt
+    assert not any(vocabulary().family_of(i) in ("drums", "vocals") for i in brief.palette.instruments)
