@@ -21,16 +21,20 @@ def instrument_phrase(text: str, m: Match) -> str:
     vocab = vocabulary()
     head = text[: m.start]
     mods: list[str] = []
-    if head.endswith(" ") and head.rstrip()[-1:].isalnum():
-        for word in reversed(head.split()[-2:]):
+    before_words = head.split()
+    if head.endswith(" ") and len(before_words) >= 2 and before_words[-1] in ("and", "&", "or") \
+            and before_words[-2] in vocab.timbre_words:  # "male and female vocalists"
+        mods = before_words[-2:]
+    elif head.endswith(" ") and head.rstrip()[-1:].isalnum():
+        for word in reversed(before_words[-2:]):
             if word not in vocab.timbre_words and word not in vocab.by_category["genre"].phrases:
                 break
             mods.insert(0, word)
     role = _role_after(text[m.end:])
-    if role not in vocab.role_words:  # "the melody is played on a flute" -> "flute melody"
+    if not role:  # "the melody is played on a flute" -> "flute melody"
         before = ROLE_BEFORE.search(head)
         role = before.group(1) if before and before.group(1) in vocab.role_words else role
-    words = [w for w in mods if w not in m.surface.split()] + m.surface.split()
+    words = [w for w in mods if w not in m.surface.split() or w in ("and", "&", "or")] + m.surface.split()
     words += [r for r in role.split() if r in vocab.role_words and r not in words]
     while len(words) > 5 and mods:
         words.remove(mods.pop(0))

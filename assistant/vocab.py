@@ -179,9 +179,10 @@ class Vocabulary:
         mood_words = _load("mood_words.yaml")
         self.mood_frames: set[str] = {str(w) for w in mood_words["frames"]}
         modifiers = _load("modifiers.yaml")
-        self.timbre_words: set[str] = {str(w) for w in modifiers["timbre"]}
+        places = {str(w) for w in modifiers["places"]}
+        self.timbre_words: set[str] = {str(w) for w in modifiers["timbre"]} | places
         self.role_words: set[str] = {str(w) for w in modifiers["roles"]}
-        self.genre_qualifiers: set[str] = {str(w) for w in modifiers["genre_qualifiers"]}
+        self.genre_qualifiers: set[str] = {str(w) for w in modifiers["genre_qualifiers"]} | places
         self.colour_only_genres: set[str] = {str(w) for w in modifiers["colour_only_genres"]}
         self.usage_genres: set[str] = {f for w in modifiers["usage_genres"] for f in _variants(str(w))}
         self.by_category = {m.category: m for m in self.matchers}
