@@ -33,7 +33,37 @@ def _tempo_word(bpm: int) -> str:
     return [word for word, start in vocabulary().tempo_render_bands if bpm >= start][-1]
 
 
-def _description(brief: MusicBrief, sections: list[str]) -> str:
+def sections_that_fit(brief: MusicBrief) -> list[str]:
+    """The sections one generation can hold at MIN_SECTION_S each: the peak (drop, chorus) first,
+    then the intro and the outro, in the piece's order. Ten seconds hold one: the peak."""
+    unique = list(dict.fromkeys(brief.structure.sections))  # a clip can't repeat; name each part once
+    room = max(1, int(brief.duration_s // MIN_SECTION_S))
+    if len(unique) <= room:
+        return unique
+    peaks = [s for s in vocabulary().peak_sections if s in unique]
+    ranked = list(dict.fromkeys([*peaks[:1], unique[0], unique[-1], *unique]))
+    chosen = set(ranked[:room])
+    return [s for s in unique if s in chosen]
+
+
+def _instrument_names(instruments: list[str]) -> tuple[list[str], list[str]]:
+    """(standard names for the metadata, the user's phrases that say more than those names).
+
+    MusicGen's metadata names instruments in a fixed vocabulary ("female vocals", "electric guitar");
+    the user's description ("soft female vocal", "e-guitar chords") stays in the text before it."""
+    vocab = vocabulary()
+    names: list[str] = []
+    described: list[str] = []
+    for phrase in instruments:
+        name = vocab.canonical("instrument", phrase) or phrase
+        if name not in names:
+            names.append(name)
+        if not set(phrase.split()) <= set(name.split()):
+            described.append(phrase)
+    return names, described
+
+
+def _description(brief: MusicBrief, sections: list[str], described: list[str]) -> str:
     sung = "vocals" not in vocabulary().excluded(brief.exclude) and any(vocabulary().family_of(i) == "vocals" for i in brief.palette.instruments)
     # A palette without a voice is instrumental, said positively: MusicGen otherwise tends to add
     # wordless vocals, and "no vocals" in the text names vocals (the negative prompt steers away).
@@ -49,10 +79,9 @@ def _description(brief: MusicBrief, sections: list[str]) -> str:
             head += f" at {_article(part)} {part}" + ("" if "tempo" in part else " tempo")
         else:
             head += f" with a {part} groove"
-    parts = [head[0].upper() + head[1:]]
-    unique_sections = list(dict.fromkeys(sections))  # a clip can't repeat; name each part once
-    if unique_sections:
-        parts.append(" > ".join(unique_sections))
+    parts = [head[0].upper() + head[1:], *described]
+    if sections:
+        parts.append(" > ".join(sections))
     mix = _mix_phrase(brief)
     if mix:
         parts.append(mix)
@@ -84,12 +113,14 @@ def render_prompt(brief: MusicBrief, section: str | None = None) -> str:
     """The MusicGen prompt for a brief, at most 60 words.
 
     `section` renders the prompt for one part of a longer piece (music generated section by
-    section): the part's name replaces the structure list.
+    section): the part's name replaces the structure list. Otherwise the structure names the
+    sections the clip has room for.
     """
-    sections = [section] if section else list(brief.structure.sections)
+    sections = [section] if section else sections_that_fit(brief)
     instruments = list(brief.palette.instruments)
     while True:
-        text = without_names(". ".join([_description(brief, sections), *_metadata(brief, instruments)]))
+        names, described = _instrument_names(instruments)
+        text = without_names(". ".join([_description(brief, sections, described), *_metadata(brief, names)]))
         if len(text.split()) <= MAX_PROMPT_WORDS:
             return text
         # Over budget: shorten the structure first (the model hears little of it), then the palette.

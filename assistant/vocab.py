@@ -179,6 +179,7 @@ class Vocabulary:
         mood_words = _load("mood_words.yaml")
         self.mood_frames: set[str] = {str(w) for w in mood_words["frames"]}
         modifiers = _load("modifiers.yaml")
+        self.peak_sections: list[str] = [str(w) for w in modifiers["peak_sections"]]
         places = {str(w) for w in modifiers["places"]}
         self.timbre_words: set[str] = {str(w) for w in modifiers["timbre"]} | places
         self.role_words: set[str] = {str(w) for w in modifiers["roles"]}

@@ -81,3 +81,23 @@ def test_exclusions_keep_the_users_word_and_act_on_the_family() -> None:
     brief, prompt, _ = refine("techno, there are no voices and no drums")
     assert brief.exclude == ["voices", "drums"] and "no voices" in prompt
     assert not any(vocabulary().family_of(i) in ("drums", "vocals") for i in brief.palette.instruments)
+
+
+def test_a_clip_names_only_the_sections_it_has_room_for() -> None:
+    from assistant.brief import Structure
+    from assistant.render import sections_that_fit
+
+    house = MusicBrief(style=Style(genre="house"),
+                       structure=Structure(sections=["intro", "build", "drop", "breakdown", "drop", "outro"]))
+    assert sections_that_fit(house) == ["drop"]  # 10 s: one section, the peak
+    assert sections_that_fit(house.model_copy(update={"duration_s": 20.0})) == ["intro", "drop", "outro"]
+    assert sections_that_fit(house.model_copy(update={"duration_s": 60.0})) == ["intro", "build", "drop", "breakdown", "outro"]
+    assert render_prompt(house) == "Music, drop. genre: house"
+
+
+def test_metadata_names_instruments_in_the_vocabulary_and_the_text_keeps_the_users_words() -> None:
+    brief = MusicBrief(style=Style(genre="pop"),
+                       palette=Palette(instruments=["soft female vocal", "e-guitar chords", "piano", "theremin"]))
+    description, metadata = render_prompt(brief).split(". bpm" if ". bpm" in render_prompt(brief) else ". genre", 1)
+    assert "soft female vocal" in description and "e-guitar chords" in description
+    assert metadata.endswith("instrument: female vocals, electric guitar, piano, theremin")
