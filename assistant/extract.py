@@ -119,7 +119,9 @@ def _add_phrase(phrases: list[str], keys: list[str], phrase: str, key: str) -> N
     """Two descriptions of one instrument ("wooden percussion", "clapping percussion") are both
     kept; one that only repeats another ("the piano" after "soft piano") is not."""
     words = _stems(phrase)
-    if any(words <= _stems(old) for old in phrases):  # "the voices" after "male voices"
+    family = vocabulary().instrument_family.get(key)
+    if any(words <= _stems(old) and vocabulary().instrument_family.get(k) == family
+           for old, k in zip(phrases, keys)):  # "the voices" after "male voices"; a guitar after a bass guitar stays
         return
     for i, (old, old_key) in enumerate(zip(phrases, keys)):
         if old_key == key and _stems(old) <= words:  # "piano", then "soft piano": the fuller words win, in place

@@ -17,6 +17,7 @@ def test_two_descriptions_of_one_instrument_are_both_kept() -> None:
 def test_a_phrase_inside_another_is_said_once() -> None:
     ex = extract("a male voice sings, then the voice fades; an organ, then a warm organ")
     assert ex.instruments == ["male voice", "warm organ"]
+    assert extract("a bass guitar and a guitar").instruments == ["bass guitar", "guitar"]  # two instruments
 
 
 def test_two_words_for_one_mood_both_stay_but_not_two_forms_of_one_word() -> None:
