@@ -8,7 +8,9 @@ setting), the PyPI package text-to-music-prompt-structurer, and the caption itse
     python bench/musiccaps.py --rows 500 --llm off --llm embedded
 
 Rows come from the AudioSet-eval half of MusicCaps (`is_audioset_eval`), in file order; the
-vocabularies were written by hand and checked for gaps against the other half only.
+vocabularies were written by hand and checked for gaps against the other half only, and so were
+the choices of the prompt's form (standard instrument names in the metadata, the sections a clip
+has room for): `--split train` measures that half.
 """
 from __future__ import annotations
 

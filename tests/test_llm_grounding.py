@@ -127,3 +127,11 @@ def test_every_prompt_file_renders_strictly() -> None:
 def test_embedded_model_is_found_in_the_installed_package() -> None:
     path = embedded_model_path()
     assert path.name == "SmolLM2-135M-Instruct.Q4_1.gguf" and path.stat().st_size > 50_000_000
+
+
+def test_named_instruments_rank_the_style_without_the_model() -> None:
+    # MusicCaps train: the model's mood, chosen without the instruments, made prompts worse
+    # ("bagpipes" -> aggressive -> phonk); the genre profiles rank the style from the instruments.
+    llm = ScriptedLLM()
+    state, [reply] = run(llm, "a song about my old dog, with bagpipes and a fiddle")
+    assert llm.history == [] and state.brief.style.mood == []
