@@ -8,7 +8,7 @@ from assistant.answers import label
 from assistant.brief import LEAF_PATHS, MusicBrief, describe_change, describe_value, diff, get_path
 from assistant.fill import fill_gaps
 from assistant.quick_actions import quick_actions
-from assistant.render import generation_windows, negative_prompt, render_prompt
+from assistant.render import generation_windows, negative_prompt, render_prompt, sections_that_fit
 from assistant.state import Reply, Round, State
 from assistant.templates import reply
 
@@ -61,6 +61,10 @@ def start_round(state: State, seeds: Optional[list[int]], notices: Optional[list
     if filled:
         values = "; ".join(f"{p} = {describe_value(get_path(brief, p))}" for p in filled)
         details.append(reply("filled", genre=brief.style.genre, filled=values))
+    named = sections_that_fit(brief)
+    if len(named) < len(set(brief.structure.sections)) and len(generation_windows(brief)) == 1:
+        details.append(reply("sections_fit", duration=f"{brief.duration_s:g}", named=" > ".join(named),
+                             structure=" > ".join(brief.structure.sections), one=len(named) == 1))
     details.append(reply("seeds", seeds=", ".join(str(s) for s in seeds)))
     said = said_changes(brief, changed) if edited else ""
     seeds_kept = len(state.rounds) > 1 and seeds == state.rounds[-2].seeds

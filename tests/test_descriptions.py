@@ -102,3 +102,15 @@ def test_metadata_names_instruments_in_the_vocabulary_and_the_text_keeps_the_use
     description, metadata = render_prompt(brief).split(". bpm" if ". bpm" in render_prompt(brief) else ". genre", 1)
     assert "soft female vocal" in description and "e-guitar chords" in description
     assert metadata.endswith("instrument: female vocals, electric guitar, piano, theremin")
+
+
+def test_a_round_says_when_the_clip_holds_only_part_of_the_structure() -> None:
+    from assistant.dialogue import step
+    from assistant.state import State
+
+    state, first = step(State(), "deep house at 122 bpm, dark mix, go")
+    assert any(d.startswith("10 s have room for drop of intro > build > drop") for d in first.details)
+    assert " drop, " in first.prompt and "intro" not in first.prompt
+    state, longer = step(state, "make it 30 seconds")
+    assert "intro > build > drop > breakdown > outro" in longer.prompt
+    assert not any("have room for" in d for d in longer.details)
