@@ -121,7 +121,7 @@ def _add_phrase(phrases: list[str], keys: list[str], phrase: str, key: str) -> N
     words = _stems(phrase)
     family = vocabulary().instrument_family.get(key)
     if any(words <= _stems(old) and vocabulary().instrument_family.get(k) == family
-           for old, k in zip(phrases, keys)):  # "the voices" after "male voices"; a guitar after a bass guitar stays
+           for old, k in zip(phrases, keys)):  # "the voices" after "male voices" (a guitar after a bass guitar stays)
         return
     for i, (old, old_key) in enumerate(zip(phrases, keys)):
         if old_key == key and _stems(old) <= words:  # "piano", then "soft piano": the fuller words win, in place
@@ -132,6 +132,7 @@ def _add_phrase(phrases: list[str], keys: list[str], phrase: str, key: str) -> N
 
 
 def _stems(phrase: str) -> set[str]:
+    """The words of a phrase without a plural s: "voices" repeats "male voice"."""
     return {w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in phrase.split()}
 
 
@@ -236,7 +237,8 @@ def extract(message: str) -> Extraction:
     if re.search(r"(?<![\w])a ?cappella(?![\w])", text):
         ex.instruments = ["vocals", *[i for i in ex.instruments if i != "vocals"]]
         ex.only = True
-    ex.instruments = [i for i in ex.instruments if vocab.canonical("instrument", i) not in vocab.excluded(ex.exclude)]
+    ruled_out = vocab.excluded(ex.exclude)
+    ex.instruments = [i for i in ex.instruments if vocab.canonical("instrument", i) not in ruled_out]
     ex.adds = bool(ADD_CUE.search(text)) and bool(ex.instruments)
 
     ex.tempo_word = _single(_one_side(tempo_words), "tempo", ex)

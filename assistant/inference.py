@@ -70,8 +70,9 @@ def from_references(ex: Extraction) -> Extraction:
         elif timed and timed.tempo in vocab.tempo_positions:
             update["tempo_word"] = timed.tempo
             inferred.append("tempo_word")
+    ruled_out = vocab.excluded(ex.exclude)
     instruments = [i for r in refs for i in r.instruments
-                   if vocab.canonical("instrument", i) and vocab.canonical("instrument", i) not in vocab.excluded(ex.exclude)]
+                   if vocab.canonical("instrument", i) and vocab.canonical("instrument", i) not in ruled_out]
     if instruments:
         update["instruments"] = list(dict.fromkeys(instruments))[:3]
         inferred.append("instruments")

@@ -64,7 +64,9 @@ def _instrument_names(instruments: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _description(brief: MusicBrief, sections: list[str], described: list[str]) -> str:
-    sung = "vocals" not in vocabulary().excluded(brief.exclude) and any(vocabulary().family_of(i) == "vocals" for i in brief.palette.instruments)
+    vocab = vocabulary()
+    sung = "vocals" not in vocab.excluded(brief.exclude) \
+        and any(vocab.family_of(i) == "vocals" for i in brief.palette.instruments)
     # A palette without a voice is instrumental, said positively: MusicGen otherwise tends to add
     # wordless vocals, and "no vocals" in the text names vocals (the negative prompt steers away).
     instrumental = not sung and bool(brief.palette.instruments or brief.exclude)

@@ -176,7 +176,7 @@ class Vocabulary:
         mood_tempo = _load("mood_tempo.yaml")
         self.mood_tempo_positions: dict[str, float] = {
             **{m: 0.0 for m in mood_tempo["slow"]}, **{m: 1.0 for m in mood_tempo["fast"]}}
-        mood_words = _load("mood_words.yaml")
+        mood_words = _load("mood_frames.yaml")
         self.mood_frames: set[str] = {str(w) for w in mood_words["frames"]}
         modifiers = _load("modifiers.yaml")
         self.peak_sections: list[str] = [str(w) for w in modifiers["peak_sections"]]
