@@ -46,9 +46,10 @@ def start_round(state: State, seeds: Optional[list[int]], notices: Optional[list
         seeds = (seeds_from(brief.seed, state.settings.takes) if brief.seed is not None
                  else state.derived_seeds(state.settings.takes))
     prompt = render_prompt(brief)
+    windows = generation_windows(brief)
     state.rounds_started += 1  # never reused, even when a cancelled round is discarded
     state.rounds.append(Round(number=state.rounds_started, brief=brief, prompt=prompt, seeds=seeds,
-                              windows=generation_windows(brief), negative_prompt=negative_prompt(brief),
+                              windows=windows, negative_prompt=negative_prompt(brief),
                               remix_of=remix_of))
     state.phase, state.pending, state.pending_options = "generated", None, []
     changed = [p for p in diff(before, brief) if p not in filled]
@@ -62,7 +63,7 @@ def start_round(state: State, seeds: Optional[list[int]], notices: Optional[list
         values = "; ".join(f"{p} = {describe_value(get_path(brief, p))}" for p in filled)
         details.append(reply("filled", genre=brief.style.genre, filled=values))
     named = sections_that_fit(brief)
-    if len(named) < len(set(brief.structure.sections)) and len(generation_windows(brief)) == 1:
+    if len(named) < len(set(brief.structure.sections)) and len(windows) == 1:
         details.append(reply("sections_fit", duration=f"{brief.duration_s:g}", named=" > ".join(named),
                              structure=" > ".join(brief.structure.sections), one=len(named) == 1))
     details.append(reply("seeds", seeds=", ".join(str(s) for s in seeds)))

@@ -122,11 +122,11 @@ def apply_extraction(brief: MusicBrief, ex: Extraction) -> Update:
         first = vocab.canonical("instrument", ex.instruments[0])
         excluded += [x for x in ONLY_EXCLUDES if x not in named and vocab.family_of(first) != x]
     ruled_out = vocab.excluded(excluded)
+    still_excluded = [x for x in b.exclude if vocab.excluded([x]).isdisjoint(named)]  # "add drums" lifts "no drums"
     if excluded:
-        changes["exclude"] = _merge([x for x in b.exclude if vocab.excluded([x]).isdisjoint(named)], excluded,
-                                    "exclusions", notices, "instrument")
-    elif named & vocab.excluded(b.exclude):  # "add drums" after "no drums"
-        changes["exclude"] = [x for x in b.exclude if vocab.excluded([x]).isdisjoint(named)]
+        changes["exclude"] = _merge(still_excluded, excluded, "exclusions", notices, "instrument")
+    elif still_excluded != b.exclude:
+        changes["exclude"] = still_excluded
     kept_instruments = [] if ex.only else [
         i for i in b.palette.instruments if not _excluded_by(vocab.canonical("instrument", i), ruled_out)]
     if ex.instruments or kept_instruments != b.palette.instruments:
@@ -193,10 +193,5 @@ def _set(b: MusicBrief, path: str, value: Any, notices: list[str], what: str = "
     except ValueError as err:
         kept = get_path(b, path)
         notices.append(reply("value_refused", what=what or path, error=str(err),
-                             kept=describe_kept(kept) if kept not in (None, []) else ""))
+                             kept=str(kept) if kept not in (None, []) else ""))  # a list as Python prints it
         return b
-
-
-def describe_kept(value: Any) -> str:
-    """A kept value as the notice names it (a list as Python prints it, as before)."""
-    return str(value)

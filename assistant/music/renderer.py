@@ -220,8 +220,7 @@ class MusicRenderer:
                                   sample_rate)
             takes.append(Take(number=number, seed=seed, path=str(path), duration_s=round(len(stereo) / sample_rate, 2),
                               sample_rate=sample_rate, analysis=analysis, sketch=sketch))
-            if number <= len(sources):
-                self.unmixed.put(str(path), sources[number - 1])
+            self.unmixed.put(str(path), sources[number - 1])  # one source per clip, from either backend
         notes += self._within_disk_limits(folder, takes, request.keep_paths)
         return takes, notes + self._report(takes, brief)
 
