@@ -12,7 +12,8 @@ from assistant.brief import BPM_MAX, BPM_MIN
 
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "a": 1, "an": 1, "half a": 0.5,
+    "nine": 9, "ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+    "a": 1, "an": 1, "half a": 0.5, "half an": 0.5,
 }
 ORDINALS = {
     "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
@@ -24,10 +25,16 @@ BPM_EXPLICIT = re.compile(rf"({_NUM})\s*(?:bpm|b\.p\.m\.?|beats per minute|beats
 BPM_PREFIX = re.compile(rf"(?:\bbpm|\btempo|\btempo of)\s*[:=]?\s*({_NUM})(?![\d.])(?!\s*(?:%|s\b|sec|second|min|minute|hour|hr|h\b|x\b|takes?\b|versions?\b|variations?\b|\.\d|'s|am\b|pm\b|o'clock))")
 BPM_NEAR = re.compile(rf"(?:\bat|@|\baround|\babout|\broughly)\s*({_NUM})(?![\d.])(?!\s*(?:%|s\b|sec|second|min|minute|hour|hr|h\b|x\b|takes?\b|versions?\b|variations?\b|'s|am\b|pm\b|o'clock|[a-z]))")
 BARE_NUMBER = re.compile(r"(?<![\w.#-])(\d{2,3})(?![\w.%:/'])(?!\s*(?:s\b|sec|second|min|minute|hour|hr|takes?\b|versions?\b|variations?\b|times\b|seconds))")
-DECADE = re.compile(r"(?<![\w])(?:19|20|')?([5-9]0|00|10)s(?![\w])")
+# "80s", "1990s", "'70s", "1970's", "2020s": a decade; 20xx decades keep their century ("2020s").
+DECADE = re.compile(r"(?<![\w'])(?:(19)(\d0)|(20)(\d0)|'?([2-9]0|00|10))'?s(?![\w])")
+YEAR = re.compile(r"(?<![\w.:/-])(19\d\d|20[0-4]\d)(?![\w.:/%]|'?s\b|\s*(?:sec|second|min|minute|hour|hr|bpm))")
+# A length is a number token and a unit token: never letters inside a word ("ide-a s", "benj-a min"),
+# and never "a second" (a second verse, a second chance).
+_BOUND = r"(?<![\w.'])"
+_NUMBER_WORD = r"one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|thirty|forty|fifty|sixty|half an?|an?"
 DURATION_UNIT = re.compile(
-    rf"({_NUM}|one|two|three|four|five|six|seven|eight|nine|ten|an|a|half a)\s*[- ]?\s*"
-    r"(seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h)(?![\w])"
+    rf"{_BOUND}(?:({_NUM})\s*-?\s*(seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h)"
+    rf"|(?!an?[\s-]+sec)({_NUMBER_WORD})[\s-]+(seconds?|secs?|minutes?|mins?|hours?|hrs?))(?![\w'])"
 )
 DURATION_CLOCK = re.compile(r"(?<![\w:])(\d{1,2}):([0-5]\d)(?![\w:])")
 MINUTE_AND_HALF = re.compile(r"\b(a|one)\s+minute\s+and\s+a\s+half\b|\bone and a half minutes?\b")
@@ -57,9 +64,22 @@ def parse_number(token: str) -> float:
     return float(token)
 
 
+def _decade_name(m: re.Match) -> str:
+    if m.group(1):
+        return f"{m.group(2)}s"  # 1990s -> 90s
+    if m.group(3):
+        return f"20{m.group(4)}s"  # 2020s stays 2020s
+    return f"{m.group(5)}s"
+
+
 def find_decades(text: str) -> list[tuple[str, tuple[int, int]]]:
-    """'80s', '1990s', "'70s": a decade is a style cue, never a duration."""
-    return [(f"{m.group(1)}s", m.span()) for m in DECADE.finditer(text)]
+    """'80s', '1990s', "'70s", '1970's', and years ('1976' -> 70s): an era is a style cue, never
+    a duration or a tempo."""
+    found = [(_decade_name(m), m.span()) for m in DECADE.finditer(text)]
+    for m in YEAR.finditer(text):
+        year = m.group(1)
+        found.append((f"{year[2]}0s" if year.startswith("19") else f"{year[:3]}0s", m.span()))
+    return sorted(found, key=lambda item: item[1])
 
 
 def find_durations(text: str, decade_spans: list[tuple[int, int]]) -> list[float]:
@@ -72,8 +92,8 @@ def find_durations(text: str, decade_spans: list[tuple[int, int]]) -> list[float
             continue
         if any(abs(m.start() - pos) < 3 for pos, _ in found):
             continue
-        value = parse_number(m.group(1))
-        unit = m.group(2)
+        value = parse_number(m.group(1) or m.group(3))
+        unit = m.group(2) or m.group(4)
         scale = 3600 if unit.startswith("h") else 60 if unit.startswith("m") else 1
         found.append((m.start(), value * scale))
     for m in DURATION_CLOCK.finditer(text):

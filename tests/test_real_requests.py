@@ -1,0 +1,61 @@
+"""What people really type into Suno and Udio, in examples we wrote ourselves: one class per block,
+each written to fail before the fix (the issue "What people really type")."""
+import re
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from assistant.brief import DEFAULT_DURATION_S
+from assistant.dialogue import step
+from assistant.extract import extract
+from assistant.state import State
+
+
+def first_turn(message: str):
+    return step(State(), message)
+
+
+# 1. Lengths are read from whole tokens only, never from inside a word.
+@pytest.mark.parametrize("text", [
+    "a song about crazy ideas", "broken bones symphony", "new jeans style pop", "breaking benjamin vibes",
+    "thrash metal about pandas", "a song about a second chance", "like the 2020 hit", "2020s synth pop",
+    "1970's classic country", "synthwave from the 1980s", "rock with a 1999 feel",
+])
+def test_no_length_from_inside_a_word_or_a_year(text: str) -> None:
+    assert extract(text).duration_s is None
+    state, out = first_turn(text)
+    assert state.brief.duration_s == DEFAULT_DURATION_S and not any("duration" in n for n in out.notices)
+
+
+@pytest.mark.parametrize("text,seconds", [
+    ("a 30 second jingle", 30), ("two minutes of house", 120), ("make it 1.5 minutes", 90),
+    ("a minute long", 60), ("45s of ambient", 45), ("an hour of rain", 3600),
+])
+def test_a_length_said_as_tokens_is_still_read(text: str, seconds: float) -> None:
+    assert extract(text).duration_s == seconds
+
+
+@pytest.mark.parametrize("text,era", [("abba, 1976, upbeat", "70s"), ("like the 2020 hit", "2020s"),
+                                      ("2020s synth pop", "2020s"), ("1970's classic country", "70s")])
+def test_years_are_eras(text: str, era: str) -> None:
+    assert era in extract(text).production
+
+
+WORDS = st.sampled_from("as is ideas bones jeans a an one benjamin minus hymns songs gas oasis piano rock "
+                        "the of about ten sins ions omens comma secs".split())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(WORDS, min_size=1, max_size=8).map(lambda ws: "".join(ws)))
+def test_no_length_from_letters_run_together(text: str) -> None:
+    """Property: words run together into one token never hold a length."""
+    assert extract(text).duration_s is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from("song about crazy ideas a an one benjamin pandas gas oasis rain the "
+                                "of love 2020 1999 hit ten sins hymns".split()), min_size=1, max_size=10))
+def test_no_length_without_a_length_phrase(words: list[str]) -> None:
+    """Property: a message with no unit word (seconds, minutes, hours) sets no length."""
+    text = " ".join(words)
+    assert extract(text).duration_s is None
