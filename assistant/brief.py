@@ -10,6 +10,7 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 MAX_WORDS = 5
+THEME_MAX_WORDS = 12  # a song's subject, in the user's words
 MAX_ITEMS = 8
 BPM_MIN, BPM_MAX = 40, 220
 DURATION_MIN_S, DURATION_MAX_S = 1.0, 180.0
@@ -57,10 +58,12 @@ class _Strict(BaseModel):
 
 class Style(_Strict):
     genre: Optional[str] = None
+    influences: list[str] = Field(default_factory=list)  # further named genres: "with trap influences"
+    key: Optional[str] = None  # "d minor", or only the mode: "minor"
     mood: list[str] = Field(default_factory=list)
 
-    _genre = field_validator("genre")(lambda v: None if v is None else _check_phrase(v))
-    _mood = field_validator("mood")(_check_phrases)
+    _genre = field_validator("genre", "key")(lambda v: None if v is None else _check_phrase(v))
+    _mood = field_validator("mood", "influences")(_check_phrases)
 
 
 class Tempo(_Strict):
@@ -112,8 +115,17 @@ class MusicBrief(_Strict):
     exclude: list[str] = Field(default_factory=list)
     duration_s: float = DEFAULT_DURATION_S
     seed: Optional[int] = None
+    theme: Optional[str] = None  # what the song is about: kept for the talk, never sent to MusicGen
 
     _exclude = field_validator("exclude")(_check_phrases)
+
+    @field_validator("theme")
+    @classmethod
+    def _theme(cls, v: Optional[str]) -> Optional[str]:
+        if v is None:
+            return None
+        words = " ".join(str(v).split()).strip(" ,.;:!?\"'").split()
+        return " ".join(words[:THEME_MAX_WORDS]) or None
 
     @field_validator("duration_s")
     @classmethod
@@ -135,9 +147,9 @@ CONTROLS = ("style", "tempo", "palette", "structure", "mix")
 
 # Every leaf of the brief by dotted path; the dialogue tracks who set each one.
 LEAF_PATHS = (
-    "style.genre", "style.mood", "tempo.bpm", "tempo.feel",
+    "style.genre", "style.influences", "style.key", "style.mood", "tempo.bpm", "tempo.feel",
     "palette.instruments", "palette.production", "structure.sections",
-    "mix.brightness", "mix.width", "mix.space", "exclude", "duration_s", "seed",
+    "mix.brightness", "mix.width", "mix.space", "exclude", "duration_s", "seed", "theme",
 )
 
 

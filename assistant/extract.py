@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from assistant import numbers
 from assistant.phrasing import colours_an_instrument, describes_an_instrument, genre_inside, genre_phrase, instrument_phrase
-from assistant.limits import MAX_MESSAGE_CHARS
+from assistant.limits import GENRE_MAX_WORDS, MAX_MESSAGE_CHARS
 from assistant.references import Reference, reference_index
 from assistant.templates import reply
 from assistant.vocab import Match, vocabulary
@@ -145,6 +145,21 @@ def _add_word(words: list[str], keys: list[str], word: str, key: str) -> None:
     keys.append(key)
 
 
+GENRE_JOINER = re.compile(r"^[\s/-]*$")  # "jazz hip hop", "synth-pop", "rock/metal"; never a comma
+
+
+def _fuses(text: str, genre_ends: list[tuple[int, int]], m: Match, genres: list[str], phrase: str) -> bool:
+    """A genre said right after another, with nothing but a space or a hyphen between, is one named
+    style ("jazz hip hop") while it stays within GENRE_MAX_WORDS and repeats no word; a tag list
+    ("dance, pop, trap") names several genres."""
+    if not genre_ends or not genres or genre_ends[-1][1] != len(genres):
+        return False
+    if not GENRE_JOINER.match(text[genre_ends[-1][0]:m.start]):
+        return False
+    words = genres[-1].split() + phrase.split()
+    return len(words) <= GENRE_MAX_WORDS and len(set(words)) == len(words)
+
+
 def extract(message: str) -> Extraction:
     """Read one message into an Extraction. Pure; never raises on any string."""
     text = normalise(message)
@@ -182,6 +197,7 @@ def extract(message: str) -> Extraction:
     production_keys: list[str] = []
     negatable = [m for m in matches if m.category in ("instrument", "production", "genre", "mood")]
     colour_genres: list[str] = []
+    genre_ends: list[tuple[int, int]] = []  # (end of a genre match, how many genres were listed then)
     usage_genres: list[str] = []  # "soundtrack", "video game": what the music is for
     for m in matches:
         if describes_an_instrument(text, m, matches):
@@ -199,7 +215,12 @@ def extract(message: str) -> Extraction:
             target = ex.weak_genres if shared else ex.genres
             if m.value not in genre_keys:
                 genre_keys.append(m.value)
-                target.append(genre_phrase(text, m))
+                phrase = genre_phrase(text, m)
+                if target is ex.genres and _fuses(text, genre_ends, m, target, phrase):
+                    target[-1] = f"{target[-1]} {phrase}"  # "jazz hip hop": one named style, said as one
+                else:
+                    target.append(phrase)
+                genre_ends.append((m.end, len(target)))
                 if m.surface in vocab.usage_genres:
                     usage_genres.append(target[-1])
         elif m.category == "instrument":

@@ -82,6 +82,8 @@ def _description(brief: MusicBrief, sections: list[str], described: list[str]) -
         else:
             head += f" with a {part} groove"
     parts = [head[0].upper() + head[1:], *described]
+    if brief.style.influences:  # MusicGen's captions name one genre; the others colour it
+        parts.append(f"with {' and '.join(brief.style.influences)} influences")
     if sections:
         parts.append(" > ".join(sections))
     mix = _mix_phrase(brief)

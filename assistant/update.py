@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from assistant.brief import (BPM_MAX, BPM_MIN, DURATION_MAX_S, DURATION_MIN_S, LEAF_PATHS,
                              MAX_ITEMS, MusicBrief, before_outro, get_path, with_value)
 from assistant.extract import Extraction
-from assistant.limits import MAX_LISTED_ITEMS, TEMPO_WORD_MIN_CHANGE
+from assistant.limits import MAX_INFLUENCES, MAX_LISTED_ITEMS, TEMPO_WORD_MIN_CHANGE
 from assistant.templates import reply
 from assistant.vocab import vocabulary
 
@@ -101,15 +101,15 @@ def apply_extraction(brief: MusicBrief, ex: Extraction) -> Update:
     changes: dict[str, Any] = {}
     b = brief
 
-    if ex.genres:
-        fused = ex.genres[:1]
-        for genre in ex.genres[1:]:  # "jazz hip hop": a fusion, while it fits in five words
-            if len(" ".join([*fused, genre]).split()) <= 5:
-                fused.append(genre)
-        changes["style.genre"] = " ".join(fused)
-        left_out = [g for g in ex.genres if g not in fused]
+    if ex.genres:  # the first named style is the user's main intent; the next ones colour it
+        main = ex.genres[0]
+        influences = [g for g in dict.fromkeys(ex.genres[1:]) if not set(g.split()) <= set(main.split())]
+        changes["style.genre"] = main
+        changes["style.influences"] = influences[:MAX_INFLUENCES]
+        left_out = influences[MAX_INFLUENCES:]
         if left_out:
-            notices.append(reply("genres_combined", fused=" and ".join(fused), left_out=", ".join(left_out)))
+            notices.append(reply("genres_left_out", genre=main, influences=" and ".join(influences[:MAX_INFLUENCES]),
+                                 left_out=", ".join(left_out)))
     elif ex.weak_genres and not brief.style.genre:
         changes["style.genre"] = ex.weak_genres[0]
     if ex.moods:

@@ -59,3 +59,24 @@ def test_no_length_without_a_length_phrase(words: list[str]) -> None:
     """Property: a message with no unit word (seconds, minutes, hours) sets no length."""
     text = " ".join(words)
     assert extract(text).duration_s is None
+
+
+# 2. One genre, with influences: a tag list's genres are not fused into one genre string.
+@pytest.mark.parametrize("text,genre,influences", [
+    ("dance, pop, trap, house, techno, electronic", "dance pop", ["trap", "house"]),
+    ("progressive rock, funk, orchestral, cinematic", "progressive rock", ["funk", "orchestral"]),
+    ("alternative, alternative metal, grunge", "alternative", ["alternative metal", "grunge"]),
+    ("jazz hip hop with a lazy groove", "jazz hip hop", []),
+])
+def test_a_tag_list_has_one_genre_and_influences(text: str, genre: str, influences: list[str]) -> None:
+    state, _ = first_turn(text)
+    style = state.brief.style
+    assert len(style.genre.split()) <= 3 and len(set(style.genre.split())) == len(style.genre.split())
+    assert style.genre == genre and style.influences == influences
+
+
+def test_influences_reach_the_prompt_and_the_rest_is_reported() -> None:
+    state, out = first_turn("dance, pop, trap, house, techno, electronic, 124 bpm, female vocals")
+    assert "with trap and house influences" in out.prompt and "genre: dance pop." in out.prompt
+    assert "techno" not in out.prompt
+    assert any("techno, electronic" in n and "left out" in n for n in out.notices)

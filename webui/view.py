@@ -18,7 +18,7 @@ from assistant.templates import reply
 
 MAX_HISTORY_MESSAGES = limits.MAX_HISTORY_MESSAGES
 CONTROL_PATHS = {
-    "Style": ["style.genre", "style.mood"],
+    "Style": ["style.genre", "style.influences", "style.key", "style.mood"],
     "Tempo": ["tempo.bpm", "tempo.feel"],
     "Palette": ["palette.instruments", "palette.production"],
     "Structure": ["structure.sections"],
