@@ -17,7 +17,10 @@ from assistant.guard import text_kind
 from assistant.inference import described_artists, from_references
 from assistant.intents import detect_intents
 from assistant.references import Reference
-from assistant.limits import MAX_MESSAGE_CHARS, MAX_TAKES
+from assistant.limits import MAX_MESSAGE_CHARS, MAX_TAKES, SUBJECT_MAX_WORDS, THEME_MAX_WORDS
+from assistant.reading import Reading, read, with_reading
+from assistant.spelling import english_words
+from assistant.vocab import vocabulary
 from assistant.rounds import remixable, same_seeds, seeds_from, start_round
 from assistant.questions import (Question, build_question, conflict_question, next_control,
                                  ready_to_generate)
@@ -46,18 +49,24 @@ def _step(state: State, message: str, understand: Optional[Understanding]) -> tu
     state.turn += 1
     if state.pending == "new_or_edit":
         return _new_or_edit(state, message, understand)
-    text = normalise(message)
-    if not text.strip(" .,!?;:-_*~"):
+    reading = read(message)  # read once: lyrics, quotes and unknown names are no description of the sound
+    text = reading.text
+    if not text.strip(" .,!?;:-_*~") and not (reading.has_lyrics or reading.sections or reading.names):
         return state, _answer(state, reply("junk" if message.strip() and text_kind(message) == "junk" else "empty"))
     intents = detect_intents(text)
     text = correct(text)
-    ex = extract(text)
+    ex = with_reading(extract(text), reading)
     if "injection" in intents and not ex.names_music():
         return state, _answer(state, reply("injection"))
     kind = text_kind(text)
+    if kind == "foreign" and not ex.names_music() and state.phase != "generated":  # a song request we can't read
+        ex.theme = " ".join(message.split()[:THEME_MAX_WORDS])
+        return _update_and_generate(state, ex, force=False, lead=reply("foreign_theme"))
     if kind != "text" and not ex.names_music():
         return state, _answer(state, reply(kind))
     asked = split_question(text) if not intents & {"help", "show_brief"} else None
+    if asked is not None and _is_request_in_question_form(asked[0], ex, reading):
+        asked = None
     if asked is not None:
         answered = _question(state, asked, ex, intents, understand)
         if answered is not None:
@@ -100,6 +109,11 @@ def _step(state: State, message: str, understand: Optional[Understanding]) -> tu
         return state, _answer(state, reply("brief_summary", prompt=render_prompt(state.brief)))
     if state.phase == "collecting" and "generate" in intents:
         return _update_and_generate(state, ex, force=True)
+    if ex.theme or ex.lyrics or ex.unknown_names:  # "a song about my job": a request, its style still open
+        return _update_and_generate(state, ex, force=False)
+    if state.phase != "generated" and _names_a_subject(text, intents):  # "mickey mouse", "Hollow world"
+        ex.theme = text
+        return _update_and_generate(state, ex, force=False)
     if "request" in intents and state.phase == "new":
         return _decide(state, [])
     if ex.notices and not ex.names_music():  # "1e309 bpm": say what was refused, not "off-topic"
@@ -110,6 +124,23 @@ def _step(state: State, message: str, understand: Optional[Understanding]) -> tu
     if "thanks" in intents:
         return state, _answer(state, reply("thanks"))
     return _off_topic(state)
+
+
+def _is_request_in_question_form(question: str, ex: Extraction, reading: Reading) -> bool:
+    """"What Worries Me, a jazz standard, mid-tempo swing" is a title and a request: a question has
+    a question's form (a question mark, or no music named) and no request."""
+    if question.rstrip().endswith("?") or pure_question(question):
+        return False
+    return ex.names_music() or ex.lyrics or bool(ex.unknown_names)
+
+
+def _names_a_subject(text: str, intents: set[str]) -> bool:
+    """A short message with no command and no question is a subject to write a song about
+    ("mickey mouse", "hollow world"); words of no language ("blorp zint") are not."""
+    words = re.findall(r"[a-z']+", text)
+    if not words or len(words) > SUBJECT_MAX_WORDS or intents & (COMMAND_INTENTS | {"dislike"}) or "?" in text:
+        return False
+    return len(words) >= 4 or any(w in english_words() and w not in vocabulary().filler["vague"] for w in words)
 
 
 def _off_topic(state: State) -> tuple[State, Reply]:
@@ -226,7 +257,7 @@ def _record_user_paths(state: State, paths: list[str], inferred: list[str]) -> N
     state.filled_paths = [p for p in state.filled_paths if p not in paths and p not in inferred]
 
 
-def _update_and_generate(state: State, ex: Extraction, force: bool) -> tuple[State, Reply]:
+def _update_and_generate(state: State, ex: Extraction, force: bool, lead: str = "") -> tuple[State, Reply]:
     before = state.brief
     update = apply_extraction(before, ex)
     update.notices += [_described(ref) for ref in described_artists(ex)[:1]]
@@ -243,6 +274,11 @@ def _update_and_generate(state: State, ex: Extraction, force: bool) -> tuple[Sta
         said = [reply("conflict", values=" and ".join(ex.conflict_values.get(slot, [])), slot=slot)
                 for slot in ex.conflicts]
         return _ask(state, question.control, [], lead=" ".join([*said, *update.notices]), question=question)
+    style_open = not (state.brief.style.genre or state.brief.style.mood)
+    if ex.unknown_names and not state.brief.style.genre and not force:  # never read a name word by word
+        return _ask(state, "style", [], lead=" ".join([*update.notices, reply("unknown_artist", artist=ex.unknown_names[0])]))
+    if lead and style_open and not force:
+        return _ask(state, "style", [], lead=" ".join([*update.notices, lead]))
     if state.phase == "generated" and not force:
         return _edit(state, before, update.notices)
     if force:

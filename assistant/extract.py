@@ -57,6 +57,9 @@ class Extraction(BaseModel):
     notices: list[str] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)  # occasions, scenes, media, eras, artists named
     inferred: list[str] = Field(default_factory=list)  # fields filled by inference (references, LLM), not said
+    theme: Optional[str] = None  # what the song is about ("crazy ideas"): the brief keeps it, MusicGen never sees it
+    lyrics: bool = False  # lyrics were pasted: read for mood and structure only
+    unknown_names: list[str] = Field(default_factory=list)  # "in the style of Alter Bridge": a name we don't know
 
     def names_music(self) -> bool:
         """True when the message says anything about the music itself."""
@@ -145,6 +148,20 @@ def _add_word(words: list[str], keys: list[str], word: str, key: str) -> None:
     keys.append(key)
 
 
+# The story's subject: "a song about crazy ideas", "a ballad called Hollow World". Its words are the
+# theme; read for style (genre, mood, references), never as instruments, sections, tempo or length.
+SUBJECT = re.compile(r"(?<![\w])(?:about|called|titled|named|dedicated to)\s+(?!\d|a minute|an hour)(.+?)"
+                     r"(?=[.;!?]|,\s|\s+(?:with|in the style|that sounds|featuring|feat|using|at)(?![\w])|$)")
+STORY_ONLY_STYLE = {"instrument", "production", "section", "feel", "tempo", "tempo_rel", "mix.brightness",
+                    "mix.width", "mix.space"}
+
+
+def story_span(text: str) -> Optional[tuple[int, int]]:
+    """Where the song's subject is said, in normalised text."""
+    m = SUBJECT.search(text)
+    return m.span(1) if m and m.group(1).strip(" ,'\"") else None
+
+
 GENRE_JOINER = re.compile(r"^[\s/-]*$")  # "jazz hip hop", "synth-pop", "rock/metal"; never a comma
 
 
@@ -171,10 +188,13 @@ def extract(message: str) -> Extraction:
     # A name hides the vocabulary words inside it: "daft punk" is no punk, "blink-182" no tempo.
     # Names, and phrases of several words ("dinner party"), hide the vocabulary words inside them.
     names = [r for r in refs if r.reference.is_name or " " in r.surface.strip()]
-    matches = [m for m in vocab.find_all(text) if not any(r.start < m.end and m.start < r.end for r in names)]
+    story = story_span(text)
+    matches = [m for m in vocab.find_all(text) if not any(r.start < m.end and m.start < r.end for r in names)
+               and not (story and m.category in STORY_ONLY_STYLE and story[0] <= m.start < story[1])]
 
     seed = numbers.find_seed(text)
-    blocked = ([seed[1]] if seed else []) + [(r.start, r.end) for r in refs if r.reference.is_name]
+    blocked = ([seed[1]] if seed else []) + [(r.start, r.end) for r in refs if r.reference.is_name] + \
+        ([story] if story else [])
     for written in numbers.find_unreadable_numbers(text):  # "1e9 seconds" is not 9 seconds
         blocked.append(written[1])
         ex.notices.append(reply("number_format", number=written[0]))
@@ -287,4 +307,6 @@ def extract(message: str) -> Extraction:
     elif re.search(r"(?<![\w])(?:shorter|make it short|cut it down)(?![\w])", text):
         ex.duration_factor = 2 / 3
     ex.take_count = numbers.find_take_count(text)
+    if story:
+        ex.theme = text[story[0]:story[1]].strip(" ,'\"")
     return ex

@@ -66,3 +66,10 @@ def correct(text: str) -> str:
         return scored[0][1] if scored and scored[0][0] <= allowed else word
 
     return WORD.sub(fix, text)
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """The most frequent English words (prompts/vocab/english_words.txt): a subject is said in words."""
+    text = (REFERENCES_DIR.parent / "vocab" / "english_words.txt").read_text(encoding="utf-8")
+    return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())

@@ -164,6 +164,8 @@ def apply_extraction(brief: MusicBrief, ex: Extraction) -> Update:
                                  high=f"{DURATION_MAX_S:g}", set=f"{b.duration_s:g}"))
     if ex.seed is not None:
         b = _set(b, "seed", ex.seed, notices)
+    if ex.theme:
+        b = _set(b, "theme", ex.theme, notices)
 
     changed = [p for p in LEAF_PATHS if get_path(brief, p) != get_path(b, p)]
     inferred = {INFERRED_PATHS[f] for f in ex.inferred if f in INFERRED_PATHS}

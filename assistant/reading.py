@@ -1,0 +1,185 @@
+"""One reading of a message before any reader looks at it: what describes the music, and what doesn't.
+
+People paste lyrics with Suno's structure tags, quote titles, name bands nobody knows and tell a
+story about their cat. Read as a music description, "I'm too tired to leave the house" is house
+and "Tom Browne" is toms. So the message is read once, on its lines and tokens, into:
+- `text`: the normalised description every reader (numbers, vocabulary, references, intents) reads,
+  with lyric lines, quoted text and unknown names blanked out (the story's subject, "about ...",
+  is read there for style only: `extract.story_span`);
+- `mood_text`: the lyrics and quotes, read for mood only;
+- `sections`: the structure tags ([Verse], (Chorus), **Bridge**, Outro:), in order;
+- `names`: capitalised names after "in the style of", "like", "by" that no reference knows;
+- `theme`: what the song is about, kept in the brief and never sent to MusicGen.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Optional
+
+from pydantic import BaseModel, Field
+
+from assistant.extract import Extraction, normalise, story_span
+from assistant.limits import LYRIC_MAX_MOODS, LYRIC_MIN_LINES, MAX_ITEMS, MAX_MESSAGE_CHARS, NAME_MAX_WORDS
+from assistant.references import reference_index
+from assistant.templates import reply
+from assistant.vocab import vocabulary
+
+SECTION_WORDS = (r"pre[- ]?chorus|post[- ]?chorus|chorus|verse|bridge|intro|outro|hook|drop|refrain|breakdown|"
+                 r"build[- ]?up|interlude|instrumental|solo|break|coda|final chorus")
+_TAG_BODY = rf"\s*(?:final |last )?({SECTION_WORDS})\b[^\]\)\*\n]{{0,30}}?"
+METATAG = re.compile(rf"\[{_TAG_BODY}\]|\({_TAG_BODY}\)|\*\*{_TAG_BODY}\*\*", re.I)
+TAG_LINE = re.compile(rf"^\s*(?:final |last )?({SECTION_WORDS})(?:\s*\d+)?(?:\s*(?:&|and)\s*\d+)?\s*:?\s*$", re.I)
+LABEL_LINE = re.compile(rf"^\s*(?:final |last )?({SECTION_WORDS})(?:\s*\d+)?\s*:\s*(.*)$", re.I)
+OTHER_TAG = re.compile(r"\[[^\]\n]{1,40}\]")  # [Inpaint], [Guitar solo]: Suno's other metatags, never lyrics
+QUOTED = re.compile(r"\"([^\"\n]{3,})\"|“([^”\n]{3,})”")
+REFERENCE_CUE = re.compile(r"(?:in the style of|in the vein of|similar to|sounds? like|inspired by|à la|a la|like|by)\s+",
+                           re.I)
+NAME_WORD = r"[A-Z0-9][\w'’&.!-]*"
+NAME = re.compile(rf"(?:the\s+|The\s+)?({NAME_WORD}(?:\s+(?:of|the|and|&|de|la|von)?\s*{NAME_WORD}){{0,{NAME_MAX_WORDS - 1}}})")
+
+NAME_BEFORE_CUE = re.compile(rf"(?<![\w'])({NAME_WORD}(?:\s+{NAME_WORD}){{0,{NAME_MAX_WORDS - 1}}})(?=[\s-]+(?:style|"
+                             r"type beat|vibes?|sound|inspired|esque)\b)")
+
+
+class Reading(BaseModel):
+    """A message read once: the description, and the parts that describe no sound."""
+
+    raw: str
+    text: str  # normalised description, lowercase: what the readers read
+    mood_text: str = ""  # lyrics, quotes, the subject: read for mood only
+    sections: list[str] = Field(default_factory=list)  # from structure tags, in order
+    lyric_lines: int = 0  # lines of lyrics pasted (none reach the prompt)
+    names: list[str] = Field(default_factory=list)  # unknown names after a reference phrase, as written
+    theme: Optional[str] = None  # what the song is about
+
+    @property
+    def has_lyrics(self) -> bool:
+        return self.lyric_lines > 0
+
+
+def _section(word: str) -> Optional[str]:
+    word = word.lower().replace(" ", "-")
+    mapped = {"hook": "chorus", "refrain": "chorus", "instrumental": "solo", "break": "breakdown",
+              "post-chorus": "chorus", "final-chorus": "chorus", "buildup": "build", "build-up": "build",
+              "prechorus": "pre-chorus"}.get(word, word)
+    return vocabulary().canonical("section", mapped.replace("-", " ") if mapped != "pre-chorus" else mapped) \
+        or vocabulary().canonical("section", mapped)
+
+
+def _describes_music(line: str) -> bool:
+    """A line of a pasted song that is a style description ("pop punk, energetic, 180 BPM"), not a lyric."""
+    text = normalise(line)
+    words = re.findall(r"[a-z0-9']+", text)
+    if not words:
+        return False
+    if re.search(r"\d+\s*bpm|\bstyle\s*:|\bgenre\s*:|\btempo\s*:", text):
+        return True
+    matches = vocabulary().find_all(text)
+    if not matches:
+        return False
+    if text.count(",") >= 2 and len(words) / (text.count(",") + 1) <= 3.5:  # a tag list
+        return True
+    covered = sum(m.end - m.start for m in matches)
+    return covered >= 0.35 * sum(len(w) for w in words)
+
+
+def _structure(lines: list[str]) -> tuple[list[str], list[str], list[str], int]:
+    """(sections from the tags, description lines, lyric lines, tag count)."""
+    sections: list[str] = []
+    description: list[str] = []
+    lyrics: list[str] = []
+    tags = 0
+    body = [line for line in lines if line.strip()]
+    for line in body:
+        found = [m.group(1) for m in METATAG.finditer(line)]
+        stripped = OTHER_TAG.sub(" ", METATAG.sub(" ", line)).strip(" -:*")
+        whole = TAG_LINE.match(line.strip(" *[]()"))
+        label = LABEL_LINE.match(line) if not found and not whole else None
+        if whole:
+            found, stripped = [whole.group(1)], ""
+        elif label and not _describes_music(label.group(2)):
+            found, stripped = [label.group(1)], label.group(2)
+        tags += len(found)
+        sections += [s for s in (_section(f) for f in found) if s]
+        if stripped:
+            description.append(stripped)
+    shaped = tags > 0 or len(body) >= LYRIC_MIN_LINES
+    if not shaped:
+        return sections, description, [], tags
+    lyric_lines = [line for line in description if not _describes_music(line)]
+    kept = [line for line in description if line not in lyric_lines]
+    if len(lyric_lines) < 2 and tags == 0:  # a few lines of description, not a song
+        return sections, description, [], tags
+    return sections, kept, lyric_lines, tags
+
+
+def _names(raw: str) -> list[tuple[str, int, int]]:
+    """Capitalised names after a reference phrase that no reference knows ("in the style of Alter Bridge")."""
+    letters = [c for c in raw if c.isalpha()]
+    if letters and sum(c.isupper() for c in letters) > 0.6 * len(letters):
+        return []  # ALL CAPS: capitals say nothing about names
+    vocab = vocabulary()
+    out = []
+    found = [m for cue in REFERENCE_CUE.finditer(raw) if (m := NAME.match(raw, cue.end()))]
+    found += [m for m in NAME_BEFORE_CUE.finditer(raw)]  # "Joy Division style", "Drake type beat"
+    for m in found:
+        name = re.sub(r"['’]s$", "", m.group(1)).rstrip(".!,")
+        if any(start <= m.start(1) < end for _, start, end in out):
+            continue
+        key = name.lower()
+        known = reference_index().find(key)
+        if known and any(k.start == 0 and k.end >= len(key) - 1 for k in known):
+            continue  # a reference we know: described as today
+        words = re.findall(r"[a-z0-9]+", key)
+        covered = {w for mt in vocab.find_all(key) for w in re.findall(r"[a-z0-9]+", mt.surface)}
+        if not words or all(w in covered for w in words):
+            continue  # "like Jazz", "by Heavy Metal": music words, not a name
+        out.append((name, m.start(1), m.start(1) + len(name)))
+    return out
+
+
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    for start, end in sorted(spans, reverse=True):
+        text = text[:start] + " , " + text[end:]
+    return text
+
+
+def read(message: str) -> Reading:
+    """Read one message once. Pure; never raises on any string."""
+    raw = unicodedata.normalize("NFKC", message if isinstance(message, str) else str(message or ""))
+    raw = raw[:MAX_MESSAGE_CHARS].replace("’", "'")
+    sections, description, lyric_lines, _ = _structure(raw.splitlines() or [raw])
+    described = "\n".join(description)
+    quotes = [(m.start(), m.end()) for m in QUOTED.finditer(described)]
+    quoted = [described[s:e] for s, e in quotes]
+    names = _names(described)
+    masked = _blank(described, quotes + [(s, e) for _, s, e in names
+                                         if not any(qs <= s < qe for qs, qe in quotes)])
+    text = normalise(masked)
+    story = story_span(text)
+    theme = text[story[0]:story[1]] if story else (quoted[0].strip('"“” ') if quoted else None)
+    return Reading(raw=message if isinstance(message, str) else str(message or ""), text=text,
+                   mood_text=normalise(" . ".join([*lyric_lines, *quoted])), sections=_dedupe_runs(sections)[:MAX_ITEMS],
+                   lyric_lines=len(lyric_lines), names=[n for n, _, _ in names], theme=theme)
+
+
+def _dedupe_runs(sections: list[str]) -> list[str]:
+    """[Chorus] [Chorus] is one chorus; verse chorus verse chorus keeps its repeats."""
+    return [s for i, s in enumerate(sections) if i == 0 or sections[i - 1] != s]
+
+
+def with_reading(ex: Extraction, reading: Reading) -> Extraction:
+    """What the reading adds to the description's extraction: structure from the tags, moods from
+    the lyrics and quotes, the theme, and the names to ask about."""
+    update: dict = {"unknown_names": reading.names, "lyrics": reading.has_lyrics}
+    if reading.sections and not ex.sections:
+        update["sections"] = reading.sections
+    if not ex.moods and reading.mood_text:
+        moods = list(dict.fromkeys(m.surface for m in vocabulary().find_all(reading.mood_text) if m.category == "mood"))
+        update["moods"] = moods[:LYRIC_MAX_MOODS]
+    if reading.theme and not ex.theme:
+        update["theme"] = reading.theme
+    if reading.has_lyrics:
+        update["notices"] = [*ex.notices, reply("lyrics_instrumental", structure=" > ".join(reading.sections))]
+    return ex.model_copy(update=update)
