@@ -62,7 +62,7 @@ def _step(state: State, message: str, understand: Optional[Understanding]) -> tu
     if kind == "foreign" and not ex.names_music() and state.phase != "generated":  # a song request we can't read
         ex.theme = " ".join(message.split()[:THEME_MAX_WORDS])
         return _update_and_generate(state, ex, force=False, lead=reply("foreign_theme"))
-    if kind != "text" and not ex.names_music():
+    if kind != "text" and not ex.names_music() and not ex.lyrics:
         return state, _answer(state, reply(kind))
     asked = split_question(text) if not intents & {"help", "show_brief"} else None
     if asked is not None and _is_request_in_question_form(asked[0], ex, reading):
@@ -73,7 +73,7 @@ def _step(state: State, message: str, understand: Optional[Understanding]) -> tu
             return answered
     ex = from_references(ex)
     if understand is not None and not _is_command(text, ex, intents):
-        ex, intents = understand.enrich(state, text, ex, intents)
+        ex, intents = understand.enrich(state, text, ex, intents, mood_text=reading.mood_text)
 
     if "new_song" in intents:
         state = new_song_state(state.settings, song=state.song + 1)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from assistant.limits import GENRE_MAX_WORDS
 from assistant.vocab import Match, vocabulary
 
 ROLE_BEFORE = re.compile(r"(?<![\w])(\w+)\s+(?:is |are )?(?:being )?(?:played |carried |sung )?(?:on|by|of|from)\s+(?:an? |the |some )?(?:\w+ )?$")
@@ -94,6 +95,7 @@ def genre_phrase(text: str, m: Match) -> str:
     style of a genre as said ('heavy metal', not metal)."""
     name = vocabulary().genre_kinds.get(m.surface, m.value)  # "hard rock" stays hard rock
     before = text[: m.start].split()[-1:] if text[: m.start].endswith(" ") else []
-    if before and before[0] in vocabulary().genre_qualifiers and before[0] not in name.split():
+    if before and before[0] in vocabulary().genre_qualifiers and before[0] not in name.split() \
+            and len(name.split()) < GENRE_MAX_WORDS:  # "modern drum and bass" would read as two styles
         return f"{before[0]} {name}"
     return name

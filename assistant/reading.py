@@ -31,7 +31,7 @@ _TAG_BODY = rf"\s*(?:final |last )?({SECTION_WORDS})\b[^\]\)\*\n]{{0,30}}?"
 METATAG = re.compile(rf"\[{_TAG_BODY}\]|\({_TAG_BODY}\)|\*\*{_TAG_BODY}\*\*", re.I)
 TAG_LINE = re.compile(rf"^\s*(?:final |last )?({SECTION_WORDS})(?:\s*\d+)?(?:\s*(?:&|and)\s*\d+)?\s*:?\s*$", re.I)
 LABEL_LINE = re.compile(rf"^\s*(?:final |last )?({SECTION_WORDS})(?:\s*\d+)?\s*:\s*(.*)$", re.I)
-OTHER_TAG = re.compile(r"\[[^\]\n]{1,40}\]")  # [Inpaint], [Guitar solo]: Suno's other metatags, never lyrics
+OTHER_TAG = re.compile(r"\[[^\]\n]{1,40}\]")  # [Epic opera], [Inpaint]: Suno's other tags, read without brackets
 QUOTED = re.compile(r"\"([^\"\n]{3,})\"|“([^”\n]{3,})”")
 REFERENCE_CUE = re.compile(r"(?:in the style of|in the vein of|similar to|sounds? like|inspired by|à la|a la|like|by)\s+",
                            re.I)
@@ -58,13 +58,15 @@ class Reading(BaseModel):
         return self.lyric_lines > 0
 
 
+SECTION_ALIASES = {"hook": "chorus", "refrain": "chorus", "post-chorus": "chorus", "final chorus": "chorus",
+                   "instrumental": "solo", "break": "breakdown", "buildup": "build", "build-up": "build",
+                   "build up": "build", "prechorus": "pre-chorus", "pre chorus": "pre-chorus"}
+
+
 def _section(word: str) -> Optional[str]:
-    word = word.lower().replace(" ", "-")
-    mapped = {"hook": "chorus", "refrain": "chorus", "instrumental": "solo", "break": "breakdown",
-              "post-chorus": "chorus", "final-chorus": "chorus", "buildup": "build", "build-up": "build",
-              "prechorus": "pre-chorus"}.get(word, word)
-    return vocabulary().canonical("section", mapped.replace("-", " ") if mapped != "pre-chorus" else mapped) \
-        or vocabulary().canonical("section", mapped)
+    """A structure tag's section in our vocabulary: [Hook] is a chorus, [Break] a breakdown."""
+    word = " ".join(word.lower().split())
+    return vocabulary().canonical("section", SECTION_ALIASES.get(word, word))
 
 
 def _describes_music(line: str) -> bool:
@@ -92,8 +94,8 @@ def _structure(lines: list[str]) -> tuple[list[str], list[str], list[str], int]:
     tags = 0
     body = [line for line in lines if line.strip()]
     for line in body:
-        found = [m.group(1) for m in METATAG.finditer(line)]
-        stripped = OTHER_TAG.sub(" ", METATAG.sub(" ", line)).strip(" -:*")
+        found = [next(g for g in m.groups() if g) for m in METATAG.finditer(line)]
+        stripped = OTHER_TAG.sub(lambda t: f" {t.group(0)[1:-1]} ", METATAG.sub(" ", line)).strip(" -:*")
         whole = TAG_LINE.match(line.strip(" *[]()"))
         label = LABEL_LINE.match(line) if not found and not whole else None
         if whole:
@@ -151,7 +153,7 @@ def read(message: str) -> Reading:
     raw = raw[:MAX_MESSAGE_CHARS].replace("’", "'")
     sections, description, lyric_lines, _ = _structure(raw.splitlines() or [raw])
     described = "\n".join(description)
-    quotes = [(m.start(), m.end()) for m in QUOTED.finditer(described)]
+    quotes = [(m.start(), m.end()) for m in QUOTED.finditer(described) if not _describes_music(m.group(0))]
     quoted = [described[s:e] for s, e in quotes]
     names = _names(described)
     masked = _blank(described, quotes + [(s, e) for _, s, e in names

@@ -59,13 +59,16 @@ class Understanding:
         self.llm = llm
         self._null: Optional[dict[str, float]] = None  # scores for a request that says nothing
 
-    def enrich(self, state: State, text: str, ex: Extraction, intents: set[str]) -> tuple[Extraction, set[str]]:
-        words = unexplained_words(text)
+    def enrich(self, state: State, text: str, ex: Extraction, intents: set[str],
+               mood_text: str = "") -> tuple[Extraction, set[str]]:
+        """`mood_text` (pasted lyrics, quoted lines) is read for a mood only, never classified."""
+        words = unexplained_words(text) + unexplained_words(mood_text)
         if not words:
             return ex, intents  # nothing the rules missed: no model call, no risk
         if QUESTION.search(text) and "request" not in intents:
             return ex, intents | self.classify(state, text)  # a question is not a song description
-        asked_for_music = "request" in intents or state.phase == "collecting"
+        asked_for_music = "request" in intents or state.phase == "collecting" or bool(ex.lyrics or ex.theme)
+        text = f"{text} {mood_text}".strip()
         # With instruments named, the genre profiles rank the style from them; the model's mood,
         # chosen without them, made 68 of 500 MusicCaps train prompts worse or no better.
         if style_open(state, ex) and state.phase != "generated" and asked_for_music and not ex.instruments:

@@ -71,7 +71,8 @@ def english_share(text: str, words: set[str]) -> float:
 
 
 def kind_of(platform: str, prompt: str, english: set[str]) -> str:
-    if METATAG.search(prompt) or prompt.count("\n") >= 3:
+    lines = [line for line in prompt.splitlines() if line.strip()]
+    if len(lines) >= 3 and (METATAG.search(prompt) or len(lines) >= 4):  # a pasted song: several lines
         return "lyrics"
     if text_kind(prompt) == "foreign" or english_share(prompt, english) < 0.5:
         return "non_english"

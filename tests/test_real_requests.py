@@ -80,3 +80,10 @@ def test_influences_reach_the_prompt_and_the_rest_is_reported() -> None:
     assert "with trap and house influences" in out.prompt and "genre: dance pop." in out.prompt
     assert "techno" not in out.prompt
     assert any("techno, electronic" in n and "left out" in n for n in out.notices)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("[]()*:\n ,.\"'abcVCBhorus0123")), max_size=80))
+def test_reading_never_raises(text: str) -> None:
+    from assistant.reading import read
+    read(text)
