@@ -123,13 +123,13 @@ def load_tags(path: Path) -> dict[str, tuple[str, int]]:
 
 
 def recognised(tag: str, label: str) -> bool:
-    """Does the vocabulary read this tag as what the study labelled it?"""
+    """Does the vocabulary read this tag? Structure, year, key, BPM and tempo tags must be read as
+    what the study labelled them; a genre, qualifier, instrument or voice tag may be read into any
+    control ("instrumental", labelled a genre, is read as no vocals; "funky" as a mood)."""
     ex = extract(tag)
     refs = reference_index().find(normalise(tag))
-    if label == "GENRE":
-        return bool(ex.genres or ex.weak_genres or any(r.reference.kind != "occasion" for r in refs))
-    if label in ("INSTRUMENT", "VOICE"):
-        return bool(ex.instruments)
+    if label in ("GENRE", "QUALIFIER", "INSTRUMENT", "VOICE"):
+        return ex.names_music() or bool(refs)
     if label == "STRUCTURE":
         return bool(ex.sections)
     if label == "YEAR":
