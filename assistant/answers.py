@@ -138,7 +138,9 @@ FIELD_WORDS = {"instruments": "palette.instruments", "instrument": "palette.inst
                "tempo": "tempo.bpm", "bpm": "tempo.bpm", "speed": "tempo.bpm", "fast": "tempo.bpm", "slow": "tempo.bpm",
                "mood": "style.mood", "moods": "style.mood", "style": "style.genre", "genre": "style.genre",
                "structure": "structure.sections", "sections": "structure.sections", "production": "palette.production",
-               "long": "duration_s", "length": "duration_s", "short": "duration_s", "seed": "seed"}
+               "long": "duration_s", "length": "duration_s", "short": "duration_s", "seed": "seed",
+               "key": "style.key", "minor": "style.key", "major": "style.key", "influences": "style.influences",
+               "theme": "theme", "about": "theme"}
 
 
 def _why(state: State, question: str) -> Optional[Answer]:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from assistant import numbers
 from assistant.phrasing import colours_an_instrument, describes_an_instrument, genre_inside, genre_phrase, instrument_phrase
+from assistant.musical_key import find_key
 from assistant.limits import GENRE_MAX_WORDS, MAX_MESSAGE_CHARS
 from assistant.references import Reference, reference_index
 from assistant.templates import reply
@@ -51,6 +52,7 @@ class Extraction(BaseModel):
     duration_s: Optional[float] = None
     duration_factor: Optional[float] = None
     seed: Optional[int] = None
+    key: Optional[str] = None  # "d minor", or only the mode: "minor"
     take_count: Optional[int] = None
     conflicts: list[str] = Field(default_factory=list)  # slots said two ways ("fast and slow")
     conflict_values: dict[str, list[str]] = Field(default_factory=dict)  # slot -> what was said
@@ -67,7 +69,7 @@ class Extraction(BaseModel):
             self.genres or self.weak_genres or self.moods or self.instruments or self.production
             or self.sections or self.feel or self.tempo_word or self.tempo_factor or self.bpm
             or self.mix or self.exclude or self.duration_s or self.duration_factor or self.conflicts
-            or self.references
+            or self.references or self.key
         )
 
 
@@ -307,6 +309,9 @@ def extract(message: str) -> Extraction:
     elif re.search(r"(?<![\w])(?:shorter|make it short|cut it down)(?![\w])", text):
         ex.duration_factor = 2 / 3
     ex.take_count = numbers.find_take_count(text)
+    key = find_key(text)
+    if key and not (story and story[0] <= key[1][0] < story[1]):
+        ex.key = key[0]
     if story:
         ex.theme = text[story[0]:story[1]].strip(" ,'\"")
     return ex

@@ -97,6 +97,8 @@ def _metadata(brief: MusicBrief, instruments: list[str]) -> list[str]:
     meta = []
     if brief.tempo.bpm:
         meta.append(f"bpm: {brief.tempo.bpm}")
+    if brief.style.key:
+        meta.append(f"key: {brief.style.key}")  # MusicGen's metadata form: "key: d minor"
     if brief.style.genre:
         meta.append(f"genre: {brief.style.genre}")
     if brief.style.mood:

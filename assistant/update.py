@@ -166,6 +166,8 @@ def apply_extraction(brief: MusicBrief, ex: Extraction) -> Update:
         b = _set(b, "seed", ex.seed, notices)
     if ex.theme:
         b = _set(b, "theme", ex.theme, notices)
+    if ex.key:
+        b = _set(b, "style.key", ex.key, notices, what="key")
 
     changed = [p for p in LEAF_PATHS if get_path(brief, p) != get_path(b, p)]
     inferred = {INFERRED_PATHS[f] for f in ex.inferred if f in INFERRED_PATHS}

@@ -87,3 +87,24 @@ def test_influences_reach_the_prompt_and_the_rest_is_reported() -> None:
 def test_reading_never_raises(text: str) -> None:
     from assistant.reading import read
     read(text)
+
+
+# Key: asked for in the tag table ("minor key", "D minor") and spoken by MusicGen's metadata.
+@pytest.mark.parametrize("text,key", [
+    ("dark techno in D minor", "d minor"), ("a ballad in the key of F# major", "f# major"),
+    ("sad piano, minor key", "minor"), ("in a minor, slow strings", "a minor"), ("key: eb major, funk", "eb major"),
+])
+def test_the_key_is_read(text: str, key: str) -> None:
+    assert extract(text).key == key
+
+
+@pytest.mark.parametrize("text", ["a minor change to the drums", "a major label pop song", "a song about being a minor"])
+def test_no_key_from_ordinary_words(text: str) -> None:
+    assert extract(text).key is None
+
+
+def test_the_key_reaches_the_metadata_and_is_explained() -> None:
+    state, out = first_turn("dark techno at 130 bpm in d minor, just go")
+    assert state.brief.style.key == "d minor" and "key: d minor" in out.prompt
+    state, out = step(state, "why this key?")
+    assert "d minor" in out.text and "you asked for" in out.text.lower()
