@@ -4,6 +4,8 @@ The CLI (`python -m assistant.cli run`) and the test suite use this same runner.
 """
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -77,6 +79,11 @@ def check(record: TurnRecord, expect: dict[str, Any], previous: Optional[TurnRec
             missing = [w for w in want if w.lower() not in haystack]
             if missing:
                 problems.append(f"{key.split('_')[0]} lacks {missing!r}")
+        elif key in ("reply_excludes", "prompt_excludes"):  # words that must never reach the user or MusicGen
+            haystack = text if key == "reply_excludes" else prompt
+            present = [w for w in want if re.search(rf"(?<![\w]){re.escape(w.lower())}(?![\w])", haystack)]
+            if present:
+                problems.append(f"{key.split('_')[0]} holds {present!r}")
         elif key == "options_count":
             low, high = want
             if not low <= len(record.options) <= high:

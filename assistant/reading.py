@@ -80,10 +80,19 @@ def _describes_music(line: str) -> bool:
     matches = vocabulary().find_all(text)
     if not matches:
         return False
-    if text.count(",") >= 2 and len(words) / (text.count(",") + 1) <= 3.5:  # a tag list
+    if _is_tag_list(text):
         return True
     covered = sum(m.end - m.start for m in matches)
     return covered >= 0.35 * sum(len(w) for w in words)
+
+
+def _is_tag_list(text: str) -> bool:
+    """"pop punk, energetic, male vocals": most comma-separated parts name music."""
+    parts = [p for p in text.split(",") if p.strip()]
+    if len(parts) < 3:
+        return False
+    naming = sum(bool(vocabulary().find_all(p.strip())) for p in parts)
+    return naming >= 0.6 * len(parts) and sum(len(p.split()) for p in parts) / len(parts) <= 3.5
 
 
 def _structure(lines: list[str]) -> tuple[list[str], list[str], list[str], int]:
@@ -93,6 +102,8 @@ def _structure(lines: list[str]) -> tuple[list[str], list[str], list[str], int]:
     lyrics: list[str] = []
     tags = 0
     body = [line for line in lines if line.strip()]
+    in_song = False  # Suno's form: the style first, then the tagged lyrics
+    lyric_after_tag: list[str] = []
     for line in body:
         found = [next(g for g in m.groups() if g) for m in METATAG.finditer(line)]
         stripped = OTHER_TAG.sub(lambda t: f" {t.group(0)[1:-1]} ", METATAG.sub(" ", line)).strip(" -:*")
@@ -104,11 +115,17 @@ def _structure(lines: list[str]) -> tuple[list[str], list[str], list[str], int]:
             found, stripped = [label.group(1)], label.group(2)
         tags += len(found)
         sections += [s for s in (_section(f) for f in found) if s]
-        if stripped:
+        in_song = in_song or bool(found)
+        if stripped and in_song and not _is_tag_list(normalise(stripped)) \
+                and not re.search(r"\d+\s*bpm|\bstyle\s*:|\bgenre\s*:", stripped, re.I):
+            lyric_after_tag.append(stripped)
+        elif stripped:
             description.append(stripped)
     shaped = tags > 0 or len(body) >= LYRIC_MIN_LINES
     if not shaped:
         return sections, description, [], tags
+    if lyric_after_tag:
+        return sections, description, lyric_after_tag, tags
     lyric_lines = [line for line in description if not _describes_music(line)]
     kept = [line for line in description if line not in lyric_lines]
     if len(lyric_lines) < 2 and tags == 0:  # a few lines of description, not a song
