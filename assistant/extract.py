@@ -153,7 +153,7 @@ def _add_word(words: list[str], keys: list[str], word: str, key: str) -> None:
 # The story's subject: "a song about crazy ideas", "a ballad called Hollow World". Its words are the
 # theme; read for style (genre, mood, references), never as instruments, sections, tempo or length.
 SUBJECT = re.compile(r"(?<![\w])(?:about|called|titled|named|dedicated to)\s+(?!\d|a minute|an hour)(.+?)"
-                     r"(?=[.;!?]|,\s|\s+(?:with|in the style|that sounds|featuring|feat|using|at)(?![\w])|$)")
+                     r"(?=[.;!?]|,\s|\s+(?:with|in the style|that sounds|featuring|feat|using|at \d|around \d)(?![\w])|$)")
 STORY_ONLY_STYLE = {"instrument", "production", "section", "feel", "tempo", "tempo_rel", "mix.brightness",
                     "mix.width", "mix.space"}
 

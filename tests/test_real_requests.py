@@ -108,3 +108,114 @@ def test_the_key_reaches_the_metadata_and_is_explained() -> None:
     assert state.brief.style.key == "d minor" and "key: d minor" in out.prompt
     state, out = step(state, "why this key?")
     assert "d minor" in out.text and "you asked for" in out.text.lower()
+
+
+# 3. Lyrics and structure tags.
+SONG = ("dreamy indie pop\n[Verse 1]\nI'm too tired to leave the house\nthe jazz club closed at nine\n"
+        "(Chorus)\nhold me, hold me now\n**Bridge**\nten seconds more of you\n[Outro]\nhold me now")
+
+
+def test_structure_tags_become_the_structure_in_order() -> None:
+    from assistant.reading import read
+    assert read(SONG).sections == ["verse", "chorus", "bridge", "outro"]
+    assert read("Verse 1:\nwe sail at dawn\nChorus:\nthe sea, the sea\nVerse 2:\nwe row\n").sections == [
+        "verse", "chorus", "verse"]
+
+
+def test_lyric_words_are_not_read_as_music() -> None:
+    state, out = first_turn(SONG)
+    brief = state.brief
+    assert brief.style.genre == "indie pop" and brief.duration_s == DEFAULT_DURATION_S
+    assert "house" not in (brief.style.genre or "") and not brief.style.influences
+    assert brief.structure.sections == ["verse", "chorus", "bridge", "outro"]
+
+
+def test_a_lyric_paste_is_told_once_that_musicgen_cannot_sing() -> None:
+    _, out = first_turn(SONG)
+    assert len(re.findall(r"can't sing", out.text)) == 1
+
+
+def test_no_lyric_line_reaches_the_prompt() -> None:
+    state, _ = first_turn(SONG)
+    state, out = step(state, "just go")
+    for word in ("tired", "house", "club", "hold", "seconds"):
+        assert not re.search(rf"\b{word}\b", out.prompt.lower()), word
+
+
+def test_untagged_lyrics_are_recognised() -> None:
+    lyrics = "walking down the road at night\nthe stars are out and so am I\nyou said you'd call me back\n" \
+             "but the phone is dead and so are we"
+    state, out = first_turn(lyrics)
+    assert out.action == "ask" and "can't sing" in out.text
+
+
+# 4. Names after a reference phrase are one unit.
+@pytest.mark.parametrize("text,name", [
+    ("a funk tune in the style of Tom Browne", "Tom Browne"),
+    ("something like Joy Division", "Joy Division"),
+    ("sounds like George Young, raw", "George Young"),
+    ("Alter Bridge style", "Alter Bridge"),
+])
+def test_an_unknown_name_is_never_read_word_by_word(text: str, name: str) -> None:
+    state, out = first_turn(text)
+    brief = state.brief
+    assert "toms" not in brief.palette.instruments and not {"joy", "young", "love"} & set(brief.style.mood)
+    assert brief.style.genre != "disco"
+    if brief.style.genre is None:
+        assert f"I don't know {name}'s sound" in out.text and out.asks_about == ["style"]
+
+
+def test_a_known_artist_is_still_described() -> None:
+    state, out = first_turn("in the style of Daft Punk")
+    assert "I can't imitate an artist" in out.text and state.brief.style.genre
+
+
+def test_capitals_of_a_tag_list_are_not_names() -> None:
+    from assistant.reading import read
+    assert read("like Heavy Metal, Dark, Epic").names == []
+    assert read("LIKE THE OCEAN, SLOW PIANO").names == []
+
+
+# 5. A song request is never refused; a question is known by its form.
+@pytest.mark.parametrize("text,theme", [
+    ("mickey mouse", "mickey mouse"), ("Hollow world", "hollow world"),
+    ("a song about my job at the bakery", "my job at the bakery"), ("make a song for my friend Sam", None),
+])
+def test_a_subject_or_a_title_is_a_request(text: str, theme) -> None:
+    state, out = first_turn(text)
+    assert out.action == "ask" and out.asks_about == ["style"] and "I'm here to shape music" not in out.text
+    if theme:
+        assert state.brief.theme == theme
+
+
+def test_the_theme_never_reaches_the_prompt() -> None:
+    state, _ = first_turn("a song about crazy ideas")
+    state, out = step(state, "punk, just go")
+    assert state.brief.theme == "crazy ideas" and "ideas" not in out.prompt and "crazy" not in out.prompt
+
+
+def test_a_title_starting_with_what_is_a_request() -> None:
+    state, out = first_turn("What Worries Me, a jazz standard, mid-tempo swing")
+    assert out.action in ("ask", "generate") and state.brief.style.genre == "jazz"
+
+
+@pytest.mark.parametrize("text", ["what's the weather like today?", "who won the world cup?", "blorp zint quaxle"])
+def test_text_with_no_request_is_still_off_topic(text: str) -> None:
+    _, out = first_turn(text)
+    assert out.action == "answer"
+
+
+def test_a_request_in_another_language_is_kept_as_the_theme() -> None:
+    state, out = first_turn("猫についての歌")
+    assert out.action == "ask" and state.brief.theme == "猫についての歌"
+
+
+# 6. Words of the story are not instruments or voices.
+@pytest.mark.parametrize("text,wrong", [
+    ("a pop song about talking to my mom", "spoken word"), ("a rock song about a drummer who lost his sticks", "drums"),
+    ("a song about how we click add to cart", "click"),
+])
+def test_the_story_is_not_read_as_the_palette(text: str, wrong: str) -> None:
+    state, _ = first_turn(text)
+    from assistant.vocab import vocabulary
+    assert wrong not in vocabulary().canonical_all("instrument", state.brief.palette.instruments)
