@@ -219,3 +219,12 @@ def test_the_story_is_not_read_as_the_palette(text: str, wrong: str) -> None:
     state, _ = first_turn(text)
     from assistant.vocab import vocabulary
     assert wrong not in vocabulary().canonical_all("instrument", state.brief.palette.instruments)
+
+
+def test_every_named_style_fits_the_genre_slot() -> None:
+    """A genre profile's name and its named styles are at most GENRE_MAX_WORDS words."""
+    from assistant.limits import GENRE_MAX_WORDS
+    from assistant.vocab import vocabulary
+    for profile in vocabulary().genres.values():
+        for name in [profile.name, *profile.kinds]:
+            assert len(name.split()) <= GENRE_MAX_WORDS, name
