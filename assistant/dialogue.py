@@ -71,6 +71,8 @@ def _step(state: State, message: str, understand: Optional[Understanding]) -> tu
         answered = _question(state, asked, ex, intents, understand)
         if answered is not None:
             return answered
+    if not (ex.names_music() or ex.theme) and state.phase != "generated" and _names_a_subject(text, intents):
+        ex.theme = text  # "mickey mouse", "hollow world": a subject to write a song about
     ex = from_references(ex)
     if understand is not None and not _is_command(text, ex, intents):
         ex, intents = understand.enrich(state, text, ex, intents, mood_text=reading.mood_text)
@@ -111,9 +113,6 @@ def _step(state: State, message: str, understand: Optional[Understanding]) -> tu
         return _update_and_generate(state, ex, force=True)
     if ex.theme or ex.lyrics or ex.unknown_names:  # "a song about my job": a request, its style still open
         return _update_and_generate(state, ex, force=False)
-    if state.phase != "generated" and _names_a_subject(text, intents):  # "mickey mouse", "Hollow world"
-        ex.theme = text
-        return _update_and_generate(state, ex, force=False)
     if "request" in intents and state.phase == "new":
         return _decide(state, [])
     if ex.notices and not ex.names_music():  # "1e309 bpm": say what was refused, not "off-topic"
@@ -135,7 +134,7 @@ def _is_request_in_question_form(question: str, ex: Extraction, reading: Reading
 
 
 def _names_a_subject(text: str, intents: set[str]) -> bool:
-    """A short message with no command and no question is a subject to write a song about
+    """A message with no command and no question is a subject to write a song about
     ("mickey mouse", "hollow world"); words of no language ("blorp zint") are not."""
     words = re.findall(r"[a-z']+", text)
     if not words or len(words) > SUBJECT_MAX_WORDS or intents & (COMMAND_INTENTS | {"dislike"}) or "?" in text:

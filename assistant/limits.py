@@ -3,7 +3,7 @@ from assistant.brief import BPM_MAX, BPM_MIN, DURATION_MAX_S, DURATION_MIN_S, MA
 
 GENRE_MAX_WORDS = 3  # the genre slot holds one named style ("melodic death metal"); more reads as noise
 MAX_INFLUENCES = 2  # further named genres, rendered as "with trap and soul influences"
-SUBJECT_MAX_WORDS = 8  # a short message with no command or question is the song's subject ("mickey mouse")
+SUBJECT_MAX_WORDS = 40  # a message with no command and no question is the song's subject ("mickey mouse")
 LYRIC_MAX_MOODS = 2  # moods read from pasted lyrics when the description names none
 LYRIC_MIN_LINES = 4  # a message of this many lines (or with a [Verse] tag) is read as a pasted song
 NAME_MAX_WORDS = 4  # a capitalised name after "in the style of" is one unit of at most this many words

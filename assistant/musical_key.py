@@ -13,7 +13,8 @@ _ACCIDENTAL = r"(#|♯|sharp|b|♭|flat)?"
 _MODE = r"(major|minor|maj|min)"
 KEY_NAMED = re.compile(rf"(?<![\w'#])(?:(in |key of |key: ?|in the key of )?)([a-g]){_ACCIDENTAL}[ -]?{_MODE}"
                        r"(\s+(?:key|scale|tonality))?(?![\w#])")
-KEY_MODE = re.compile(r"(?<![\w])(?:in )?(major|minor)(?:\s+(?:key|scale|tonality|mode))(?![\w])|(?<![\w])in (major|minor)(?![\w])")
+KEY_MODE = re.compile(r"(?<![\w])(?:in )?(major|minor)(?:\s+(?:key|scale|tonality|mode))(?![\w])|(?<![\w])in (major|minor)(?![\w])"
+                      r"|(?:^|,)\s*(major|minor)\s*(?=,|$)")  # a tag of its own: "sad, minor, piano"
 
 
 def find_key(text: str) -> Optional[tuple[str, tuple[int, int]]]:
@@ -26,5 +27,5 @@ def find_key(text: str) -> Optional[tuple[str, tuple[int, int]]]:
         return f"{letter}{sharp} {'major' if mode.startswith('maj') else 'minor'}", m.span()
     m = KEY_MODE.search(text)
     if m:
-        return m.group(1) or m.group(2), m.span()
+        return m.group(1) or m.group(2) or m.group(3), m.span()
     return None

@@ -171,6 +171,8 @@ def read(message: str) -> Reading:
     sections, description, lyric_lines, _ = _structure(raw.splitlines() or [raw])
     described = "\n".join(description)
     quotes = [(m.start(), m.end()) for m in QUOTED.finditer(described) if not _describes_music(m.group(0))]
+    if not re.search(r"[^\W\d_]", _blank(described, quotes).replace(",", "")):
+        quotes = []  # the whole request in quotes: it is the request, not a title
     quoted = [described[s:e] for s, e in quotes]
     names = _names(described)
     masked = _blank(described, quotes + [(s, e) for _, s, e in names

@@ -93,6 +93,7 @@ def test_reading_never_raises(text: str) -> None:
 @pytest.mark.parametrize("text,key", [
     ("dark techno in D minor", "d minor"), ("a ballad in the key of F# major", "f# major"),
     ("sad piano, minor key", "minor"), ("in a minor, slow strings", "a minor"), ("key: eb major, funk", "eb major"),
+    ("sad, minor, piano", "minor"),
 ])
 def test_the_key_is_read(text: str, key: str) -> None:
     assert extract(text).key == key
