@@ -126,11 +126,15 @@ def _step(state: State, message: str, understand: Optional[Understanding]) -> tu
 
 
 def _is_request_in_question_form(question: str, ex: Extraction, reading: Reading) -> bool:
-    """"What Worries Me, a jazz standard, mid-tempo swing" is a title and a request: a question has
-    a question's form (a question mark, or no music named) and no request."""
+    """"What Worries Me, a jazz standard, mid-tempo swing" is a title and a request; "explain
+    sidechain" and "how does trap differ from drill" are questions: a question has a question's
+    form (a question mark, or one clause) and no request after it."""
     if question.rstrip().endswith("?") or pure_question(question):
         return False
-    return ex.names_music() or ex.lyrics or bool(ex.unknown_names)
+    if ex.lyrics or ex.unknown_names:
+        return True
+    title, *described = [p for p in question.split(",") if p.strip()]  # a title, then what it should sound like
+    return bool(described) and not extract(title).names_music() and extract(", ".join(described)).names_music()
 
 
 def _names_a_subject(text: str, intents: set[str]) -> bool:

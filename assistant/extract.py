@@ -175,8 +175,16 @@ def _fuses(text: str, genre_ends: list[tuple[int, int]], m: Match, genres: list[
         return False
     if not GENRE_JOINER.match(text[genre_ends[-1][0]:m.start]):
         return False
-    words = genres[-1].split() + phrase.split()
+    if not set(m.surface.replace("-", " ").split()) <= set(phrase.replace("-", " ").split()):
+        return False  # said by another name ("trailer music" is cinematic): an influence, not a fusion
+    words = _fused(genres[-1], phrase).split()
     return len(words) <= GENRE_MAX_WORDS and len(set(words)) == len(words)
+
+
+def _fused(first: str, second: str) -> str:
+    """"acoustic" + "acoustic folk" (its qualifier is the genre before it) is "acoustic folk"."""
+    head, tail = first.split(), second.split()
+    return " ".join(head + (tail[1:] if tail[0] == head[-1] else tail))
 
 
 def extract(message: str) -> Extraction:
@@ -239,7 +247,7 @@ def extract(message: str) -> Extraction:
                 genre_keys.append(m.value)
                 phrase = genre_phrase(text, m)
                 if target is ex.genres and _fuses(text, genre_ends, m, target, phrase):
-                    target[-1] = f"{target[-1]} {phrase}"  # "jazz hip hop": one named style, said as one
+                    target[-1] = _fused(target[-1], phrase)  # "jazz hip hop": one named style, said as one
                 else:
                     target.append(phrase)
                 genre_ends.append((m.end, len(target)))

@@ -229,3 +229,10 @@ def test_every_named_style_fits_the_genre_slot() -> None:
     for profile in vocabulary().genres.values():
         for name in [profile.name, *profile.kinds]:
             assert len(name.split()) <= GENRE_MAX_WORDS, name
+
+
+@pytest.mark.parametrize("text", ["explain sidechain", "tell me about bossa nova", "how does trap differ from drill",
+                                  "compare synthwave and vaporwave"])
+def test_a_question_without_a_question_mark_is_still_a_question(text: str) -> None:
+    state, out = first_turn(text)
+    assert out.action == "answer" and state.brief.style.genre is None
