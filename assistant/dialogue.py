@@ -125,14 +125,26 @@ def _step(state: State, message: str, understand: Optional[Understanding]) -> tu
     return _off_topic(state)
 
 
+QUESTION_FORM = re.compile(
+    r"^(?:what|how|why|who|where|when|which)(?:'s|'re|\s+(?:is|are|was|were|do|does|did|can|could|should|would|will|"
+    r"makes?|kind|type|sort|genre|genres|bpm|tempo|tempos|instruments?|about|if|many|much|fast|slow|long|often|"
+    r"exactly|would|a|an|the|to))(?![\w'])"
+    r"|^(?:explain|tell me|compare|define|describe|is|are|does|do|can|could|should|difference|meaning)(?![\w'])"
+    r"|\b(?:vs\.?|versus|difference between)(?![\w])")
+
+
 def _is_request_in_question_form(question: str, ex: Extraction, reading: Reading) -> bool:
     """"What Worries Me, a jazz standard, mid-tempo swing" is a title and a request; "explain
     sidechain" and "how does trap differ from drill" are questions: a question has a question's
     form (a question mark, or one clause) and no request after it."""
-    if question.rstrip().endswith("?") or pure_question(question):
+    if question.rstrip().endswith("?"):
         return False
     if ex.lyrics or ex.unknown_names:
         return True
+    if ex.names_music() and not QUESTION_FORM.search(question):  # "when we were kids, j-pop, jazz"
+        return True
+    if pure_question(question):
+        return False
     title, *described = [p for p in question.split(",") if p.strip()]  # a title, then what it should sound like
     return bool(described) and not extract(title).names_music() and extract(", ".join(described)).names_music()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from typing import Optional
 
 from pydantic import BaseModel, Field
@@ -167,24 +168,44 @@ def story_span(text: str) -> Optional[tuple[int, int]]:
 GENRE_JOINER = re.compile(r"^[\s/-]*$")  # "jazz hip hop", "synth-pop", "rock/metal"; never a comma
 
 
-def _fuses(text: str, genre_ends: list[tuple[int, int]], m: Match, genres: list[str], phrase: str) -> bool:
-    """A genre said right after another, with nothing but a space or a hyphen between, is one named
-    style ("jazz hip hop") while it stays within GENRE_MAX_WORDS and repeats no word; a tag list
-    ("dance, pop, trap") names several genres."""
-    if not genre_ends or not genres or genre_ends[-1][1] != len(genres):
-        return False
-    if not GENRE_JOINER.match(text[genre_ends[-1][0]:m.start]):
-        return False
-    if not set(m.surface.replace("-", " ").split()) <= set(phrase.replace("-", " ").split()):
-        return False  # said by another name ("trailer music" is cinematic): an influence, not a fusion
-    words = _fused(genres[-1], phrase).split()
-    return len(words) <= GENRE_MAX_WORDS and len(set(words)) == len(words)
+@dataclass
+class _Said:
+    """A genre as said: its phrase (with any qualifier) and where its name ends."""
+    phrase: str
+    start: int  # where the name itself starts (a qualifier comes before)
+    end: int
+    surface: str
 
 
-def _fused(first: str, second: str) -> str:
-    """"acoustic" + "acoustic folk" (its qualifier is the genre before it) is "acoustic folk"."""
-    head, tail = first.split(), second.split()
-    return " ".join(head + (tail[1:] if tail[0] == head[-1] else tail))
+def _named_styles(text: str, said: list[_Said]) -> list[str]:
+    """Genres said one after another with only a space or a hyphen between form runs. A run of two
+    named styles ("jazz hip hop", "synth pop") is one style while it fits GENRE_MAX_WORDS and repeats
+    no word; a longer run ("j pop jazz electronic tech house") is a list, read like a tag list. Inside
+    a run, the genre before is no qualifier of the next ("electronic tech house")."""
+    named = set(vocabulary().genres) | set(vocabulary().genre_kinds.values())
+    runs: list[list[_Said]] = []
+    for item in said:
+        if runs and GENRE_JOINER.match(text[runs[-1][-1].end:item.start]):
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    out: list[str] = []
+    for run in runs:
+        phrases = [run[0].phrase] + [_without_qualifier(i.phrase, prev.phrase) for prev, i in zip(run, run[1:])]
+        if len(run) == 2 and phrases[0] in named and phrases[1] in named \
+                and set(run[1].surface.replace("-", " ").split()) <= set(phrases[1].replace("-", " ").split()):
+            words = f"{phrases[0]} {phrases[1]}".split()
+            if len(words) <= GENRE_MAX_WORDS and len(set(words)) == len(words):
+                out.append(" ".join(words))
+                continue
+        out += phrases
+    return out
+
+
+def _without_qualifier(phrase: str, before: str) -> str:
+    """"acoustic folk" after "acoustic": the qualifier was the genre before it."""
+    words = phrase.split()
+    return " ".join(words[1:]) if len(words) > 1 and words[0] == before.split()[-1] else phrase
 
 
 def extract(message: str) -> Extraction:
@@ -227,7 +248,7 @@ def extract(message: str) -> Extraction:
     production_keys: list[str] = []
     negatable = [m for m in matches if m.category in ("instrument", "production", "genre", "mood")]
     colour_genres: list[str] = []
-    genre_ends: list[tuple[int, int]] = []  # (end of a genre match, how many genres were listed then)
+    said_genres: list[_Said] = []
     usage_genres: list[str] = []  # "soundtrack", "video game": what the music is for
     for m in matches:
         if describes_an_instrument(text, m, matches):
@@ -246,13 +267,12 @@ def extract(message: str) -> Extraction:
             if m.value not in genre_keys:
                 genre_keys.append(m.value)
                 phrase = genre_phrase(text, m)
-                if target is ex.genres and _fuses(text, genre_ends, m, target, phrase):
-                    target[-1] = _fused(target[-1], phrase)  # "jazz hip hop": one named style, said as one
+                if target is ex.genres:
+                    said_genres.append(_Said(phrase, m.start, m.end, m.surface))
                 else:
                     target.append(phrase)
-                genre_ends.append((m.end, len(target)))
                 if m.surface in vocab.usage_genres:
-                    usage_genres.append(target[-1])
+                    usage_genres.append(phrase)
         elif m.category == "instrument":
             if m.value not in instrument_keys:
                 colour_genres += genre_inside(m)  # "flamenco guitar"
@@ -277,6 +297,7 @@ def extract(message: str) -> Extraction:
 
     if any(w not in vocab.mood_frames for w in ex.moods):  # "an eerie atmosphere": the mood is eerie
         ex.moods = [w for w in ex.moods if w not in vocab.mood_frames]
+    ex.genres = list(dict.fromkeys(_named_styles(text, said_genres)))
     if any(g not in usage_genres for g in ex.genres):  # "a folk song for a movie soundtrack" is folk
         ex.genres = [g for g in ex.genres if g not in usage_genres]
     if not (ex.genres or ex.weak_genres) and colour_genres:

@@ -70,6 +70,10 @@ def correct(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def english_words() -> frozenset[str]:
-    """The most frequent English words (prompts/vocab/english_words.txt): a subject is said in words."""
-    text = (REFERENCES_DIR.parent / "vocab" / "english_words.txt").read_text(encoding="utf-8")
-    return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
+    """Common and frequent English words (prompts/vocab/common_words.txt, english_words.txt): a
+    subject is said in words of a language, "blorp zint" in none."""
+    words: set[str] = set()
+    for name in ("common_words.txt", "english_words.txt"):
+        text = (REFERENCES_DIR.parent / "vocab" / name).read_text(encoding="utf-8")
+        words |= {w for line in text.splitlines() if not line.startswith("#") for w in line.split()}
+    return frozenset(words)
