@@ -11,15 +11,14 @@ from typing import Optional
 from assistant import numbers
 from assistant.brief import LEAF_PATHS, MusicBrief, diff, get_path, with_value
 from assistant.extract import Extraction, extract, normalise
-from assistant.spelling import correct
+from assistant.spelling import correct, english_words
 from assistant.answers import answer, looks_like_request, mentions_music, pure_question, split_question, then_ask
 from assistant.guard import text_kind
 from assistant.inference import described_artists, from_references
 from assistant.intents import detect_intents
 from assistant.references import Reference
 from assistant.limits import MAX_MESSAGE_CHARS, MAX_TAKES, SUBJECT_MAX_WORDS, THEME_MAX_WORDS
-from assistant.reading import Reading, read, with_reading
-from assistant.spelling import english_words
+from assistant.reading import Reading, read, read_and_extract, with_reading
 from assistant.vocab import vocabulary
 from assistant.rounds import remixable, same_seeds, seeds_from, start_round
 from assistant.questions import (Question, build_question, conflict_question, next_control,
@@ -202,7 +201,7 @@ def _new_or_edit(state: State, message: str, understand: Optional[Understanding]
         fresh.turn = state.turn
         return _step(fresh, earlier, understand)
     if re.search(r"(?<![\w])(?:change|this one|edit|current|same)(?![\w])", answer):
-        ex = from_references(extract(correct(normalise(earlier))))
+        ex = from_references(read_and_extract(earlier)[2])
         return _update_and_generate(state, ex, force=False)
     return _step(state, message, understand)
 

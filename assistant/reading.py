@@ -19,9 +19,10 @@ from typing import Optional
 
 from pydantic import BaseModel, Field
 
-from assistant.extract import Extraction, normalise, story_span
+from assistant.extract import Extraction, extract, normalise, story_span
 from assistant.limits import LYRIC_MAX_MOODS, LYRIC_MIN_LINES, MAX_ITEMS, MAX_MESSAGE_CHARS, NAME_MAX_WORDS
 from assistant.references import reference_index
+from assistant.spelling import correct
 from assistant.templates import reply
 from assistant.vocab import vocabulary
 
@@ -204,3 +205,11 @@ def with_reading(ex: Extraction, reading: Reading) -> Extraction:
     if reading.has_lyrics:
         update["notices"] = [*ex.notices, reply("lyrics_instrumental", structure=" > ".join(reading.sections))]
     return ex.model_copy(update=update)
+
+
+def read_and_extract(message: str) -> tuple[Reading, str, Extraction]:
+    """The reading, the corrected description text and its extraction: for callers that read a
+    whole message outside the dialogue's turn (the prompt coach, a held message)."""
+    reading = read(message)
+    text = correct(reading.text)
+    return reading, text, with_reading(extract(text), reading)

@@ -4,9 +4,8 @@ from __future__ import annotations
 from typing import Optional
 
 from assistant.brief import MusicBrief
-from assistant.extract import extract, normalise
 from assistant.inference import from_references
-from assistant.spelling import correct
+from assistant.reading import read_and_extract
 from assistant.fill import fill_gaps
 from assistant.render import render_prompt
 from assistant.state import State
@@ -16,8 +15,8 @@ from assistant.update import apply_extraction
 
 def refine(request: str, understand: Optional[Understanding] = None, seed: int = 0) -> tuple[MusicBrief, str, list[str]]:
     """The filled brief, its prompt, and notices about anything refused."""
-    text = correct(normalise(request))
-    ex = from_references(extract(text))
+    _, text, ex = read_and_extract(request)
+    ex = from_references(ex)
     if understand is not None:
         ex, _ = understand.enrich(State(), text, ex, {"request"})  # a prompt coach's input is a request
     update = apply_extraction(MusicBrief(), ex)

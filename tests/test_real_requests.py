@@ -236,3 +236,23 @@ def test_every_named_style_fits_the_genre_slot() -> None:
 def test_a_question_without_a_question_mark_is_still_a_question(text: str) -> None:
     state, out = first_turn(text)
     assert out.action == "answer" and state.brief.style.genre is None
+
+
+def _vocabulary_words() -> list[str]:
+    from assistant.vocab import vocabulary
+    vocab = vocabulary()
+    words = {w for category in ("genre", "instrument", "mood") for p in vocab.by_category[category].phrases
+             for w in p.split() if w.isalpha() and len(w) >= 3}
+    return sorted(words)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(_vocabulary_words()), st.sampled_from(["x", "qu", "zz", "ing"]), st.booleans())
+def test_no_value_from_inside_a_word(word: str, letters: str, before: bool) -> None:
+    """Property: a vocabulary word inside a longer token ("xhouse", "housezz") names nothing."""
+    token = f"{letters}{word}" if before else f"{word}{letters}"
+    from assistant.vocab import vocabulary
+    if any(m.surface == token for m in vocabulary().find_all(token)):
+        return  # the longer token is itself a vocabulary word ("housing" is not, "drumming" may be)
+    ex = extract(f"some {token} please")
+    assert not (ex.genres or ex.instruments or ex.moods or ex.duration_s or ex.bpm), token

@@ -23,7 +23,7 @@ CONTROL_PATHS = {
     "Palette": ["palette.instruments", "palette.production"],
     "Structure": ["structure.sections"],
     "Mix": ["mix.brightness", "mix.width", "mix.space"],
-    "Other": ["exclude", "duration_s", "seed"],
+    "Other": ["theme", "exclude", "duration_s", "seed"],
 }
 
 
