@@ -326,6 +326,8 @@ def _edit(state: State, before: MusicBrief, notices: list[str]) -> tuple[State, 
         state.last_round.seeds[:1] != [state.brief.seed]
     if not changed and not seed_asked:
         return state, _answer(state, " ".join(notices) or reply("no_change", what=render_prompt(state.brief)))
+    if changed == ["theme"]:  # MusicGen hears no story: nothing to regenerate
+        return state, _answer(state, " ".join([*notices, reply("theme_noted", theme=state.brief.theme)]))
     if changed == ["seed"] or (not changed and seed_asked):  # "use seed 42", also to go back to it
         seeds = seeds_from(state.brief.seed, state.settings.takes)
         return start_round(state, seeds=seeds, notices=notices, before=before,

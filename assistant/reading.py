@@ -34,7 +34,7 @@ TAG_LINE = re.compile(rf"^\s*(?:final |last )?({SECTION_WORDS})(?:\s*\d+)?(?:\s*
 LABEL_LINE = re.compile(rf"^\s*(?:final |last )?({SECTION_WORDS})(?:\s*\d+)?\s*:\s*(.*)$", re.I)
 OTHER_TAG = re.compile(r"\[[^\]\n]{1,40}\]")  # [Epic opera], [Inpaint]: Suno's other tags, read without brackets
 QUOTED = re.compile(r"\"([^\"\n]{3,})\"|“([^”\n]{3,})”")
-REFERENCE_CUE = re.compile(r"(?:in the style of|in the vein of|similar to|sounds? like|inspired by|à la|a la|like|by)\s+",
+REFERENCE_CUE = re.compile(r"(?<![\w'])(?:in the style of|in the vein of|similar to|sounds? like|inspired by|à la|a la|like|by)\s+",
                            re.I)
 NAME_WORD = r"[A-Z0-9][\w'’&.!-]*"
 NAME = re.compile(rf"(?:the\s+|The\s+)?({NAME_WORD}(?:\s+(?:of|the|and|&|de|la|von)?\s*{NAME_WORD}){{0,{NAME_MAX_WORDS - 1}}})")
@@ -43,12 +43,16 @@ NAME_BEFORE_CUE = re.compile(rf"(?<![\w'])({NAME_WORD}(?:\s+{NAME_WORD}){{0,{NAM
                              r"type beat|vibes?|sound|inspired|esque)\b)")
 
 
+NAME_FILLER = {"a", "an", "the", "my", "our", "your", "this", "that", "some", "of", "and", "in", "i", "it", "music",
+               "song", "songs", "track", "beat", "sound", "new", "old"}
+
+
 class Reading(BaseModel):
     """A message read once: the description, and the parts that describe no sound."""
 
     raw: str
     text: str  # normalised description, lowercase: what the readers read
-    mood_text: str = ""  # lyrics, quotes, the subject: read for mood only
+    mood_text: str = ""  # lyrics and quoted titles: read for mood only
     sections: list[str] = Field(default_factory=list)  # from structure tags, in order
     lyric_lines: int = 0  # lines of lyrics pasted (none reach the prompt)
     names: list[str] = Field(default_factory=list)  # unknown names after a reference phrase, as written
@@ -153,8 +157,8 @@ def _names(raw: str) -> list[tuple[str, int, int]]:
             continue  # a reference we know: described as today
         words = re.findall(r"[a-z0-9]+", key)
         covered = {w for mt in vocab.find_all(key) for w in re.findall(r"[a-z0-9]+", mt.surface)}
-        if not words or all(w in covered for w in words):
-            continue  # "like Jazz", "by Heavy Metal": music words, not a name
+        if not words or all(w in covered or w in NAME_FILLER for w in words):
+            continue  # "like Jazz", "by Heavy Metal", "A Rock style": music words, not a name
         out.append((name, m.start(1), m.start(1) + len(name)))
     return out
 

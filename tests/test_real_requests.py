@@ -256,3 +256,16 @@ def test_no_value_from_inside_a_word(word: str, letters: str, before: bool) -> N
         return  # the longer token is itself a vocabulary word ("housing" is not, "drumming" may be)
     ex = extract(f"some {token} please")
     assert not (ex.genres or ex.instruments or ex.moods or ex.duration_s or ex.bpm), token
+
+
+@pytest.mark.parametrize("text", ["unlike Jazz Standards, calm", "a baby Shark song", "A Rock style song", "I like Rock music"])
+def test_a_reference_cue_is_a_whole_word_and_music_words_are_no_name(text: str) -> None:
+    from assistant.reading import read
+    assert read(text).names == []
+
+
+def test_a_new_theme_after_a_round_regenerates_nothing() -> None:
+    state, _ = first_turn("funk at 110 bpm, just go")
+    rounds = len(state.rounds)
+    state, out = step(state, "a song about my dog")
+    assert out.action == "answer" and len(state.rounds) == rounds and state.brief.theme == "my dog"
