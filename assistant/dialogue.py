@@ -17,7 +17,7 @@ from assistant.guard import text_kind
 from assistant.inference import described_artists, from_references
 from assistant.intents import detect_intents
 from assistant.references import Reference
-from assistant.limits import MAX_MESSAGE_CHARS, MAX_TAKES, SUBJECT_MAX_WORDS, THEME_MAX_WORDS
+from assistant.limits import MAX_MESSAGE_CHARS, MAX_TAKES, SUBJECT_MAX_WORDS, SUBJECT_MOOD_MARGIN, THEME_MAX_WORDS
 from assistant.reading import Reading, read, read_and_extract, with_reading
 from assistant.vocab import vocabulary
 from assistant.rounds import remixable, same_seeds, seeds_from, start_round
@@ -70,11 +70,13 @@ def _step(state: State, message: str, understand: Optional[Understanding]) -> tu
         answered = _question(state, asked, ex, intents, understand)
         if answered is not None:
             return answered
-    if not (ex.names_music() or ex.theme) and state.phase != "generated" and _names_a_subject(text, intents):
-        ex.theme = text  # "mickey mouse", "hollow world": a subject to write a song about
+    bare_subject = not (ex.names_music() or ex.theme) and state.phase != "generated" and _names_a_subject(text, intents)
+    if bare_subject:
+        ex.theme = text  # "mickey mouse", "hollow world": a title or a subject to write a song about
     ex = from_references(ex)
-    if understand is not None and not _is_command(text, ex, intents):
-        ex, intents = understand.enrich(state, text, ex, intents, mood_text=reading.mood_text)
+    if understand is not None and not _is_command(text, ex, intents):  # a title's mood only when clear
+        ex, intents = understand.enrich(state, text, ex, intents, mood_text=reading.mood_text,
+                                        mood_margin=SUBJECT_MOOD_MARGIN if bare_subject else 0.0)
 
     if "new_song" in intents:
         state = new_song_state(state.settings, song=state.song + 1)

@@ -4,6 +4,7 @@ from assistant.brief import BPM_MAX, BPM_MIN, DURATION_MAX_S, DURATION_MIN_S, MA
 GENRE_MAX_WORDS = 3  # the genre slot holds one named style ("melodic death metal"); more reads as noise
 MAX_INFLUENCES = 2  # further named genres, rendered as "with trap and soul influences"
 SUBJECT_MAX_WORDS = 40  # a message with no command and no question is the song's subject ("mickey mouse")
+SUBJECT_MOOD_MARGIN = 0.1  # the LLM's mood for a bare title must lead the next mood by this (log-likelihood)
 LYRIC_MAX_MOODS = 2  # moods read from pasted lyrics when the description names none
 LYRIC_MIN_LINES = 4  # a message of this many lines (or with a [Verse] tag) is read as a pasted song
 NAME_MAX_WORDS = 4  # a capitalised name after "in the style of" is one unit of at most this many words
@@ -36,7 +37,7 @@ PROGRESS_EVERY_S = 0.25  # how often the chat's progress line is redrawn while g
 PENDING_AFTER_S = 0.3  # a turn still running after this shows the user's message and a progress line
 
 __all__ = [
-    "GENRE_MAX_WORDS", "MAX_INFLUENCES", "THEME_MAX_WORDS", "LYRIC_MIN_LINES", "LYRIC_MAX_MOODS", "SUBJECT_MAX_WORDS", "NAME_MAX_WORDS",
+    "GENRE_MAX_WORDS", "MAX_INFLUENCES", "THEME_MAX_WORDS", "LYRIC_MIN_LINES", "LYRIC_MAX_MOODS", "SUBJECT_MAX_WORDS", "SUBJECT_MOOD_MARGIN", "NAME_MAX_WORDS",
     "BPM_MAX", "BPM_MIN", "DURATION_MAX_S", "DURATION_MIN_S", "MAX_ITEMS", "MAX_WORDS", "MAX_MESSAGE_CHARS",
     "MAX_TAKES", "MUSICGEN_WINDOW_S", "DECODE_BUCKETS", "DECODE_CHECK_EVERY", "MAX_CONCURRENT_GENERATIONS", "MAX_QUEUE", "MAX_UPLOAD_BYTES", "MAX_FILES_PER_CONVERSATION", "MAX_TOTAL_MB",
     "GENERATION_TIMEOUT_S", "MAX_HISTORY_MESSAGES", "MAX_LISTED_ITEMS", "REFERENCE_MAX_WORDS", "REFERENCE_FUZZY_MIN_LETTERS",

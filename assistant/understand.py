@@ -60,8 +60,9 @@ class Understanding:
         self._null: Optional[dict[str, float]] = None  # scores for a request that says nothing
 
     def enrich(self, state: State, text: str, ex: Extraction, intents: set[str],
-               mood_text: str = "") -> tuple[Extraction, set[str]]:
-        """`mood_text` (pasted lyrics, quoted lines) is read for a mood only, never classified."""
+               mood_text: str = "", mood_margin: float = 0.0) -> tuple[Extraction, set[str]]:
+        """`mood_text` (pasted lyrics, quoted lines) is read for a mood only, never classified; a mood
+        is kept only when it leads the next one by `mood_margin` (log-likelihood)."""
         words = unexplained_words(text) + unexplained_words(mood_text)
         if not words:
             return ex, intents  # nothing the rules missed: no model call, no risk
@@ -72,14 +73,14 @@ class Understanding:
         # With instruments named, the genre profiles rank the style from them; the model's mood,
         # chosen without them, made 68 of 500 MusicCaps train prompts worse or no better.
         if style_open(state, ex) and state.phase != "generated" and asked_for_music and not ex.instruments:
-            mood = self.choose_mood(text)
+            mood = self.choose_mood(text, mood_margin)
             if mood:
                 ex = ex.model_copy(update={"moods": [mood], "inferred": [*ex.inferred, "moods"]})
         if not ex.names_music() and not intents & PLACED_INTENTS:
             intents = intents | self.classify(state, text)
         return ex, intents
 
-    def choose_mood(self, text: str) -> Optional[str]:
+    def choose_mood(self, text: str, margin: float = 0.0) -> Optional[str]:
         """One mood from our list, for a request whose style nothing else could read.
 
         Each mood is scored by its log-likelihood after the request, minus its score after a
@@ -95,6 +96,9 @@ class Understanding:
             log.debug("LLM mood choice skipped: %s", err)
             return None
         calibrated = {m: scores[m] - self._null.get(m, 0.0) for m in moods}
+        best, second = sorted(calibrated.values(), reverse=True)[:2]
+        if best - second < margin:
+            return None  # no mood clearly fits a title ("bop for the group chat"): the style question decides
         return max(calibrated, key=calibrated.get)
 
     def _mood_scores(self, text: str, moods: list[str]) -> dict[str, float]:

@@ -135,3 +135,14 @@ def test_named_instruments_rank_the_style_without_the_model() -> None:
     llm = ScriptedLLM()
     state, [reply] = run(llm, "a song about my old dog, with bagpipes and a fiddle")
     assert llm.history == [] and state.brief.style.mood == []
+
+
+@pytest.mark.parametrize("scores,mood", [
+    ({"nostalgic": -1.00, "sad": -1.05}, None),  # a near tie: no mood is guessed from a bare title
+    ({"nostalgic": -1.0, "sad": -2.0}, "nostalgic"),
+])
+def test_a_bare_titles_mood_is_kept_only_when_it_clearly_leads(scores: dict, mood) -> None:
+    llm = ScriptedLLM().enqueue(scores, {"nostalgic": -3.0, "sad": -3.0})  # after the request, then the prior
+    state, [reply] = run(llm, "hollow world")
+    assert state.brief.theme == "hollow world" and reply.asks_about == ["style"]
+    assert state.brief.style.mood == ([mood] if mood else [])
