@@ -152,10 +152,10 @@ def _add_word(words: list[str], keys: list[str], word: str, key: str) -> None:
 
 
 # The story's subject: "a song about crazy ideas", "a ballad called Hollow World". Its words are the
-# theme; read for style (genre, mood, references), never as instruments, sections, tempo or length.
+# theme, read for mood and references only: never as a genre ("about my house"), instruments, tempo or length.
 SUBJECT = re.compile(r"(?<![\w])(?:about|called|titled|named|dedicated to)\s+(?!\d|a minute|an hour)(.+?)"
                      r"(?=[.;!?]|,\s|\s+(?:with|in the style|that sounds|featuring|feat|using|at \d|around \d)(?![\w])|$)")
-STORY_ONLY_STYLE = {"instrument", "production", "section", "feel", "tempo", "tempo_rel", "mix.brightness",
+STORY_ONLY_STYLE = {"genre", "instrument", "production", "section", "feel", "tempo", "tempo_rel", "mix.brightness",
                     "mix.width", "mix.space"}
 
 

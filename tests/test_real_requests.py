@@ -269,3 +269,14 @@ def test_a_new_theme_after_a_round_regenerates_nothing() -> None:
     rounds = len(state.rounds)
     state, out = step(state, "a song about my dog")
     assert out.action == "answer" and len(state.rounds) == rounds and state.brief.theme == "my dog"
+
+
+@pytest.mark.parametrize("text", ["a song about death", "a song about my house", "a ballad called Disco Inferno Nights"])
+def test_the_story_names_no_genre(text: str) -> None:
+    state, _ = first_turn(text)
+    assert state.brief.style.genre in (None, "ballad")
+
+
+def test_a_qualified_style_is_one_genre() -> None:
+    state, _ = first_turn("Progressive death metal in the style of Opeth")
+    assert state.brief.style.genre == "progressive death metal" and not state.brief.style.influences
