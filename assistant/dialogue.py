@@ -88,8 +88,12 @@ def _step(state: State, message: str, understand: Optional[Understanding]) -> tu
         if ex.take_count > MAX_TAKES:
             ex.notices.append(reply("takes_capped", max=MAX_TAKES))
     generated = state.phase == "generated"
+    if generated and PLAY_TAKE.search(text) and numbers.find_take_ref(text) is not None:
+        return _play(state, text)  # "play take 1" plays it, and keeps nothing
     if generated and ("like" in intents or _is_bare_take_ref(text)) and not ex.names_music():
         return _keep(state, text)
+    if not generated and "more_variations" in intents and state.rounds_started and not ex.names_music():
+        return start_round(state, seeds=None)  # "try again" after Stop: the brief runs again
     bare_keep = numbers.find_take_ref(text) is not None and ("like" in intents or _is_bare_take_ref(text))
     if not generated and (bare_keep or "more_variations" in intents) and not ex.names_music():
         return state, _answer(state, reply("no_takes"))
@@ -114,7 +118,7 @@ def _step(state: State, message: str, understand: Optional[Understanding]) -> tu
         return _update_and_generate(state, ex, force=True)
     if ex.theme or ex.lyrics or ex.unknown_names:  # "a song about my job": a request, its style still open
         return _update_and_generate(state, ex, force=False)
-    if "request" in intents and state.phase == "new":
+    if "request" in intents and state.phase in ("new", "collecting"):  # also right after "new song"
         return _decide(state, [])
     if ex.notices and not ex.names_music():  # "1e309 bpm": say what was refused, not "off-topic"
         pending = reply(f"ask_{state.pending}", **_ask_vars(state)) if state.pending else ""
@@ -156,7 +160,8 @@ def _names_a_subject(text: str, intents: set[str]) -> bool:
     words = re.findall(r"[a-z']+", text)
     if not words or len(words) > SUBJECT_MAX_WORDS or intents & (COMMAND_INTENTS | {"dislike"}) or "?" in text:
         return False
-    return len(words) >= 4 or any(w in english_words() and w not in vocabulary().filler["vague"] for w in words)
+    said = [w for w in words if w not in vocabulary().filler["vague"]]  # "make a cool song" says no subject
+    return bool(said) and (len(words) >= 4 or any(w in english_words() for w in said))
 
 
 def _off_topic(state: State) -> tuple[State, Reply]:
@@ -338,6 +343,18 @@ def _edit(state: State, before: MusicBrief, notices: list[str]) -> tuple[State, 
         return start_round(state, seeds=list(state.last_round.seeds), notices=notices, before=before,
                            remix_of=state.last_round.number)
     return start_round(state, seeds=same_seeds(state), notices=notices, before=before)
+
+
+PLAY_TAKE = re.compile(r"^(?:please )?(?:play|replay|listen to|let me hear|hear)(?![\w])")
+
+
+def _play(state: State, text: str) -> tuple[State, Reply]:
+    takes = state.last_round.seeds
+    ref = numbers.find_take_ref(text)
+    number = len(takes) if ref == -1 else ref
+    if not 1 <= number <= len(takes):
+        return state, _answer(state, reply("no_such_take", number=number, count=len(takes)))
+    return state, _answer(state, reply("play_take", number=number))
 
 
 def _keep(state: State, text: str) -> tuple[State, Reply]:

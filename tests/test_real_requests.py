@@ -280,3 +280,17 @@ def test_the_story_names_no_genre(text: str) -> None:
 def test_a_qualified_style_is_one_genre() -> None:
     state, _ = first_turn("Progressive death metal in the style of Opeth")
     assert state.brief.style.genre == "progressive death metal" and not state.brief.style.influences
+
+
+@pytest.mark.parametrize("text", ["make a cool song", "make me a song", "something good please"])
+def test_a_vague_request_has_no_theme(text: str) -> None:
+    state, out = first_turn(text)
+    assert out.asks_about == ["style"] and state.brief.theme is None
+
+
+def test_new_song_then_the_apps_own_example_asks_the_style() -> None:
+    state, _ = first_turn("techno at 130 bpm, just go")
+    state, _ = step(state, "New song")
+    state, out = step(state, "make a cool song")
+    assert out.action == "ask" and out.asks_about == ["style"] and "I'm here to shape music" not in out.text
+    assert ".." not in out.text and state.brief.theme is None
