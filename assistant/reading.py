@@ -5,11 +5,11 @@ story about their cat. Read as a music description, "I'm too tired to leave the 
 and "Tom Browne" is toms. So the message is read once, on its lines and tokens, into:
 - `text`: the normalised description every reader (numbers, vocabulary, references, intents) reads,
   with lyric lines, quoted text and unknown names blanked out (the story's subject, "about ...",
-  is read there for style only: `extract.story_span`);
+  is read there for mood and references only: `extract.story_span`);
 - `mood_text`: the lyrics and quotes, read for mood only;
 - `sections`: the structure tags ([Verse], (Chorus), **Bridge**, Outro:), in order;
 - `names`: capitalised names after "in the style of", "like", "by" that no reference knows;
-- `theme`: what the song is about, kept in the brief and never sent to MusicGen.
+- `title`: a quoted title, the song's theme when no subject is said ("about ..." is found by extract).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from typing import Optional
 
 from pydantic import BaseModel, Field
 
-from assistant.extract import Extraction, extract, normalise, story_span
+from assistant.extract import Extraction, extract, normalise
 from assistant.limits import LYRIC_MAX_MOODS, LYRIC_MIN_LINES, MAX_ITEMS, MAX_MESSAGE_CHARS, NAME_MAX_WORDS
 from assistant.references import reference_index
 from assistant.spelling import correct
@@ -50,13 +50,12 @@ NAME_FILLER = {"a", "an", "the", "my", "our", "your", "this", "that", "some", "o
 class Reading(BaseModel):
     """A message read once: the description, and the parts that describe no sound."""
 
-    raw: str
     text: str  # normalised description, lowercase: what the readers read
     mood_text: str = ""  # lyrics and quoted titles: read for mood only
     sections: list[str] = Field(default_factory=list)  # from structure tags, in order
     lyric_lines: int = 0  # lines of lyrics pasted (none reach the prompt)
     names: list[str] = Field(default_factory=list)  # unknown names after a reference phrase, as written
-    theme: Optional[str] = None  # what the song is about
+    title: Optional[str] = None  # a quoted title ("Hollow World"): the theme when no subject is said
 
     @property
     def has_lyrics(self) -> bool:
@@ -100,11 +99,10 @@ def _is_tag_list(text: str) -> bool:
     return naming >= 0.6 * len(parts) and sum(len(p.split()) for p in parts) / len(parts) <= 3.5
 
 
-def _structure(lines: list[str]) -> tuple[list[str], list[str], list[str], int]:
-    """(sections from the tags, description lines, lyric lines, tag count)."""
+def _structure(lines: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """(sections from the tags, description lines, lyric lines)."""
     sections: list[str] = []
     description: list[str] = []
-    lyrics: list[str] = []
     tags = 0
     body = [line for line in lines if line.strip()]
     in_song = False  # Suno's form: the style first, then the tagged lyrics
@@ -128,14 +126,14 @@ def _structure(lines: list[str]) -> tuple[list[str], list[str], list[str], int]:
             description.append(stripped)
     shaped = tags > 0 or len(body) >= LYRIC_MIN_LINES
     if not shaped:
-        return sections, description, [], tags
+        return sections, description, []
     if lyric_after_tag:
-        return sections, description, lyric_after_tag, tags
+        return sections, description, lyric_after_tag
     lyric_lines = [line for line in description if not _describes_music(line)]
     kept = [line for line in description if line not in lyric_lines]
     if len(lyric_lines) < 2 and tags == 0:  # a few lines of description, not a song
-        return sections, description, [], tags
-    return sections, kept, lyric_lines, tags
+        return sections, description, []
+    return sections, kept, lyric_lines
 
 
 def _names(raw: str) -> list[tuple[str, int, int]]:
@@ -173,7 +171,7 @@ def read(message: str) -> Reading:
     """Read one message once. Pure; never raises on any string."""
     raw = unicodedata.normalize("NFKC", message if isinstance(message, str) else str(message or ""))
     raw = raw[:MAX_MESSAGE_CHARS].replace("’", "'")
-    sections, description, lyric_lines, _ = _structure(raw.splitlines() or [raw])
+    sections, description, lyric_lines = _structure(raw.splitlines() or [raw])
     described = "\n".join(description)
     quotes = [(m.start(), m.end()) for m in QUOTED.finditer(described) if not _describes_music(m.group(0))]
     if not re.search(r"[^\W\d_]", _blank(described, quotes).replace(",", "")):
@@ -182,12 +180,9 @@ def read(message: str) -> Reading:
     names = _names(described)
     masked = _blank(described, quotes + [(s, e) for _, s, e in names
                                          if not any(qs <= s < qe for qs, qe in quotes)])
-    text = normalise(masked)
-    story = story_span(text)
-    theme = text[story[0]:story[1]] if story else (quoted[0].strip('"“” ') if quoted else None)
-    return Reading(raw=message if isinstance(message, str) else str(message or ""), text=text,
+    return Reading(text=normalise(masked), title=quoted[0].strip('"“” ') if quoted else None,
                    mood_text=normalise(" . ".join([*lyric_lines, *quoted])), sections=_dedupe_runs(sections)[:MAX_ITEMS],
-                   lyric_lines=len(lyric_lines), names=[n for n, _, _ in names], theme=theme)
+                   lyric_lines=len(lyric_lines), names=[n for n, _, _ in names])
 
 
 def _dedupe_runs(sections: list[str]) -> list[str]:
@@ -197,15 +192,16 @@ def _dedupe_runs(sections: list[str]) -> list[str]:
 
 def with_reading(ex: Extraction, reading: Reading) -> Extraction:
     """What the reading adds to the description's extraction: structure from the tags, moods from
-    the lyrics and quotes, the theme, and the names to ask about."""
+    the lyrics and quotes, a quoted title as the theme when extract found no subject, and the
+    names to ask about."""
     update: dict = {"unknown_names": reading.names, "lyrics": reading.has_lyrics}
     if reading.sections and not ex.sections:
         update["sections"] = reading.sections
     if not ex.moods and reading.mood_text:
         moods = list(dict.fromkeys(m.surface for m in vocabulary().find_all(reading.mood_text) if m.category == "mood"))
         update["moods"] = moods[:LYRIC_MAX_MOODS]
-    if reading.theme and not ex.theme:
-        update["theme"] = reading.theme
+    if reading.title and not ex.theme:
+        update["theme"] = reading.title
     if reading.has_lyrics:
         update["notices"] = [*ex.notices, reply("lyrics_instrumental", structure=" > ".join(reading.sections))]
     return ex.model_copy(update=update)
