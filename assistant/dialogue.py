@@ -18,7 +18,7 @@ from assistant.inference import described_artists, from_references
 from assistant.intents import detect_intents
 from assistant.references import Reference
 from assistant.limits import MAX_MESSAGE_CHARS, MAX_TAKES, SUBJECT_MAX_WORDS, SUBJECT_MOOD_MARGIN, THEME_MAX_WORDS
-from assistant.reading import Reading, read, read_and_extract, with_reading
+from assistant.reading import read, read_and_extract, with_reading
 from assistant.vocab import vocabulary
 from assistant.rounds import remixable, same_seeds, seeds_from, start_round
 from assistant.questions import (Question, build_question, conflict_question, next_control,
@@ -64,7 +64,7 @@ def _step(state: State, message: str, understand: Optional[Understanding]) -> tu
     if kind != "text" and not ex.names_music() and not ex.lyrics:
         return state, _answer(state, reply(kind))
     asked = split_question(text) if not intents & {"help", "show_brief"} else None
-    if asked is not None and _is_request_in_question_form(asked[0], ex, reading):
+    if asked is not None and _is_request_in_question_form(asked[0], ex):
         asked = None
     if asked is not None:
         answered = _question(state, asked, ex, intents, understand)
@@ -138,7 +138,7 @@ QUESTION_FORM = re.compile(
     r"|\b(?:vs\.?|versus|difference between)(?![\w])")
 
 
-def _is_request_in_question_form(question: str, ex: Extraction, reading: Reading) -> bool:
+def _is_request_in_question_form(question: str, ex: Extraction) -> bool:
     """"What Worries Me, a jazz standard, mid-tempo swing" is a title and a request; "explain
     sidechain" and "how does trap differ from drill" are questions: a question has a question's
     form (a question mark, or one clause) and no request after it."""
@@ -348,22 +348,25 @@ def _edit(state: State, before: MusicBrief, notices: list[str]) -> tuple[State, 
 PLAY_TAKE = re.compile(r"^(?:please )?(?:play|replay|listen to|let me hear|hear)(?![\w])")
 
 
+def _take_number(state: State, ref: int) -> tuple[int, Optional[str]]:
+    """The take a reference names in the last round ("take 2", "the last one"), and the refusal
+    when that round has no such take."""
+    count = len(state.last_round.seeds)
+    number = count if ref == -1 else ref
+    return number, None if 1 <= number <= count else reply("no_such_take", number=number, count=count)
+
+
 def _play(state: State, text: str) -> tuple[State, Reply]:
-    takes = state.last_round.seeds
-    ref = numbers.find_take_ref(text)
-    number = len(takes) if ref == -1 else ref
-    if not 1 <= number <= len(takes):
-        return state, _answer(state, reply("no_such_take", number=number, count=len(takes)))
-    return state, _answer(state, reply("play_take", number=number))
+    number, refused = _take_number(state, numbers.find_take_ref(text))
+    return state, _answer(state, refused or reply("play_take", number=number))
 
 
 def _keep(state: State, text: str) -> tuple[State, Reply]:
-    takes = state.last_round.seeds
     ref = numbers.find_take_ref(text)
     if ref is None:
         return state, _answer(state, reply("keep_what"))
-    number = len(takes) if ref == -1 else ref
-    if not 1 <= number <= len(takes):
-        return state, _answer(state, reply("no_such_take", number=number, count=len(takes)))
-    state.kept_seed = takes[number - 1]
+    number, refused = _take_number(state, ref)
+    if refused:
+        return state, _answer(state, refused)
+    state.kept_seed = state.last_round.seeds[number - 1]
     return state, _answer(state, reply("kept", number=number, seed=state.kept_seed))

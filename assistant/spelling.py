@@ -26,9 +26,7 @@ def _targets() -> tuple[dict[str, list[str]], frozenset[str]]:
     known = set(reference_index().known_words) | targets
     for key in reference_index().by_key:
         known |= set(key.split())
-    for name in ("common_words.txt", "english_words.txt"):  # English words are never "typos" of ours
-        text = (REFERENCES_DIR.parent / "vocab" / name).read_text(encoding="utf-8")
-        known |= {w for line in text.splitlines() if not line.startswith("#") for w in line.split()}
+    known |= english_words()  # English words are never "typos" of ours
     by_letter: dict[str, list[str]] = {}
     for word in targets:
         if len(word) >= SPELLING_MIN_LETTERS:
@@ -70,8 +68,8 @@ def correct(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def english_words() -> frozenset[str]:
-    """Common and frequent English words (prompts/vocab/common_words.txt, english_words.txt): a
-    subject is said in words of a language, "blorp zint" in none."""
+    """Common and frequent English words (prompts/vocab/common_words.txt, english_words.txt): never
+    typos of ours, and what a subject is said in ("mickey mouse"; "blorp zint" is in no language)."""
     words: set[str] = set()
     for name in ("common_words.txt", "english_words.txt"):
         text = (REFERENCES_DIR.parent / "vocab" / name).read_text(encoding="utf-8")
