@@ -18,6 +18,7 @@ from assistant.brief import LEAF_PATHS, describe_value, get_path
 from assistant.limits import BPM_MAX, BPM_MIN, DURATION_MAX_S, DURATION_MIN_S, MAX_TAKES, MUSICGEN_WINDOW_S
 from assistant.state import State
 from assistant.templates import reply
+from assistant import labels
 from assistant.vocab import PROMPTS_DIR, GenreProfile, vocabulary
 
 SENTENCE = re.compile(r"[^.?!]+[.?!]*")
@@ -47,7 +48,7 @@ def _glossary_aliases() -> dict[str, str]:
 
 
 def label(path: str) -> str:
-    return _data()[2].get(path, path)
+    return labels.label(path)
 
 
 def _is_question_sentence(sentence: str) -> bool:

@@ -171,14 +171,14 @@ def with_value(brief: MusicBrief, path: str, value: Any) -> MusicBrief:
     try:
         return MusicBrief.model_validate(data)
     except ValidationError as err:
-        raise ValueError(readable_error(err)) from None
+        raise ValueError(readable_error(err, paths=False)) from None  # the caller names the field in words
 
 
-def readable_error(err: ValidationError) -> str:
+def readable_error(err: ValidationError, paths: bool = True) -> str:
     """One sentence per problem, without pydantic's internals."""
     parts = []
     for e in err.errors():
-        where = ".".join(str(p) for p in e["loc"] if not isinstance(p, int))
+        where = ".".join(str(p) for p in e["loc"] if not isinstance(p, int)) if paths else ""
         msg = str(e["msg"]).removeprefix("Value error, ")
         parts.append(f"{where}: {msg}" if where else msg)
     return "; ".join(parts)
@@ -203,9 +203,9 @@ def describe_value(value: Any) -> str:
     return str(value)
 
 
-def describe_change(old: MusicBrief, new: MusicBrief, path: str) -> str:
-    """`mix.brightness: balanced -> dark`: the form the issue and the UI use."""
-    return f"{path}: {describe_value(get_path(old, path))} -> {describe_value(get_path(new, path))}"
+def describe_change(old: MusicBrief, new: MusicBrief, path: str, name: str = "") -> str:
+    """`brightness: balanced -> dark`, under the field's human name (assistant.labels)."""
+    return f"{name or path}: {describe_value(get_path(old, path))} -> {describe_value(get_path(new, path))}"
 
 
 def before_outro(sections: list[str], section: str) -> list[str]:

@@ -9,6 +9,7 @@ import re
 from typing import Optional
 
 from assistant import numbers
+from assistant.actions import Action, EditControls, KeepTake
 from assistant.brief import LEAF_PATHS, MusicBrief, diff, get_path, with_value
 from assistant.extract import Extraction, extract, normalise
 from assistant.spelling import correct, english_words
@@ -17,19 +18,29 @@ from assistant.guard import text_kind
 from assistant.inference import described_artists, from_references
 from assistant.intents import detect_intents
 from assistant.references import Reference
-from assistant.limits import MAX_MESSAGE_CHARS, MAX_TAKES, SUBJECT_MAX_WORDS, SUBJECT_MOOD_MARGIN, THEME_MAX_WORDS
+from assistant.limits import GENRE_MAX_WORDS, MAX_MESSAGE_CHARS, MAX_TAKES, SUBJECT_MAX_WORDS, SUBJECT_MOOD_MARGIN, THEME_MAX_WORDS
 from assistant.reading import read, read_and_extract, with_reading
 from assistant.vocab import vocabulary
-from assistant.rounds import remixable, same_seeds, seeds_from, start_round
+from assistant.rounds import remixable, said_changes, same_seeds, seeds_from, start_round
 from assistant.questions import (Question, build_question, conflict_question, next_control,
                                  ready_to_generate)
 from assistant.render import render_prompt
-from assistant.state import Reply, State, new_song_state
+from assistant.quick_actions import quick_actions
+from assistant.state import Reply, State, TakeRef, new_song_state
 from assistant.templates import reply
 from assistant.understand import Understanding
 from assistant.update import apply_extraction
 
 MAX_QUESTIONS_PER_SONG = 2
+
+
+def act(state: State, action: Action, understand: Optional[Understanding] = None) -> tuple[State, Reply]:
+    """One turn of any kind: a chat message, a 👍 on a take, or an edit of the brief's controls."""
+    if isinstance(action, KeepTake):
+        return keep_take(state.model_copy(deep=True), action.round, action.number)
+    if isinstance(action, EditControls):
+        return edit_controls(state.model_copy(deep=True), action)
+    return step(state, action.text, understand=understand)
 
 
 def step(state: State, message: str, understand: Optional[Understanding] = None) -> tuple[State, Reply]:
@@ -63,6 +74,8 @@ def _step(state: State, message: str, understand: Optional[Understanding]) -> tu
         return _update_and_generate(state, ex, force=False, lead=reply("foreign_theme"))
     if kind != "text" and not ex.names_music() and not ex.lyrics:
         return state, _answer(state, reply(kind))
+    if COMPARE.search(text) and (state.rounds or state.rounds_started) and not ex.names_music():
+        return _compare(state, text)
     asked = split_question(text) if not intents & {"help", "show_brief"} else None
     if asked is not None and _is_request_in_question_form(asked[0], ex):
         asked = None
@@ -79,7 +92,7 @@ def _step(state: State, message: str, understand: Optional[Understanding]) -> tu
                                         mood_margin=SUBJECT_MOOD_MARGIN if bare_subject else 0.0)
 
     if "new_song" in intents:
-        state = new_song_state(state.settings, song=state.song + 1)
+        state = new_song_state(state.settings, song=state.song + 1, carried=state)
         if not ex.names_music():
             return _ask(state, "style", [], lead=reply("new_song"))
     if ex.take_count:
@@ -204,7 +217,7 @@ def _new_or_edit(state: State, message: str, understand: Optional[Understanding]
     earlier, answer = state.pending_message or "", normalise(message)
     state.pending, state.pending_options, state.pending_message = None, [], None
     if re.search(r"(?<![\w])new(?![\w])", answer):
-        fresh = new_song_state(state.settings, song=state.song + 1)
+        fresh = new_song_state(state.settings, song=state.song + 1, carried=state)
         fresh.turn = state.turn
         return _step(fresh, earlier, understand)
     if re.search(r"(?<![\w])(?:change|this one|edit|current|same)(?![\w])", answer):
@@ -281,6 +294,10 @@ def _record_user_paths(state: State, paths: list[str], inferred: list[str]) -> N
 def _update_and_generate(state: State, ex: Extraction, force: bool, lead: str = "") -> tuple[State, Reply]:
     before = state.brief
     update = apply_extraction(before, ex)
+    if not state.told_instrumental and (ex.lyrics or ex.theme or _asks_for_voice(ex)):
+        state.told_instrumental = True  # once per conversation: MusicGen sings no words
+        if not ex.lyrics:  # pasted lyrics have their own notice
+            update.notices.append(reply("instrumental_only"))
     update.notices += [_described(ref) for ref in described_artists(ex)[:1]]
     genre_changed = update.brief.style.genre != before.style.genre and before.style.genre is not None
     state.brief = update.brief
@@ -301,7 +318,7 @@ def _update_and_generate(state: State, ex: Extraction, force: bool, lead: str = 
     if lead and style_open and not force:
         return _ask(state, "style", [], lead=" ".join([*update.notices, lead]))
     if state.phase == "generated" and not force:
-        return _edit(state, before, update.notices)
+        return _edit(state, before, update.notices, asked=paths_named(ex))
     if force:
         return start_round(state, seeds=None, notices=update.notices, before=before)
     return _decide(state, update.notices)
@@ -327,12 +344,14 @@ def _decide(state: State, notices: list[str]) -> tuple[State, Reply]:
     return _ask(state, next_control(state.brief) or "style", notices)
 
 
-def _edit(state: State, before: MusicBrief, notices: list[str]) -> tuple[State, Reply]:
+def _edit(state: State, before: MusicBrief, notices: list[str], asked: Optional[list[str]] = None
+          ) -> tuple[State, Reply]:
     changed = diff(before, state.brief)
     seed_asked = state.brief.seed is not None and state.last_round is not None and \
         state.last_round.seeds[:1] != [state.brief.seed]
     if not changed and not seed_asked:
-        return state, _answer(state, " ".join(notices) or reply("no_change", what=render_prompt(state.brief)))
+        what = said_changes(state.brief, [p for p in asked or [] if get_path(state.brief, p) not in (None, [])])
+        return state, _with_actions(state, _answer(state, " ".join(notices) or reply("no_change", what=what)))
     if changed == ["theme"]:  # MusicGen hears no story: nothing to regenerate
         return state, _answer(state, " ".join([*notices, reply("theme_noted", theme=state.brief.theme)]))
     if changed == ["seed"] or (not changed and seed_asked):  # "use seed 42", also to go back to it
@@ -346,6 +365,28 @@ def _edit(state: State, before: MusicBrief, notices: list[str]) -> tuple[State, 
 
 
 PLAY_TAKE = re.compile(r"^(?:please )?(?:play|replay|listen to|let me hear|hear)(?![\w])")
+COMPARE = re.compile(r"^(?:please )?(?:compare|a/?b|side by side)(?: (?:them|these|those|the takes|takes|the last two|"
+                     r"(?:take )?\d+ (?:and|with|to|vs\.?) (?:take )?\d+))?[.!]?$")
+
+
+def paths_named(ex: Extraction) -> list[str]:
+    """The brief's fields a message spoke about, changed or not ("wider" when it is already wide)."""
+    named = {"style.genre": ex.genres, "style.mood": ex.moods, "palette.instruments": ex.instruments,
+             "palette.production": ex.production, "structure.sections": ex.sections, "style.key": ex.key,
+             "tempo.bpm": ex.bpm or ex.tempo_word or ex.tempo_factor, "duration_s": ex.duration_s or ex.duration_factor,
+             **{f"mix.{axis}": True for axis in ex.mix}}
+    return [path for path in LEAF_PATHS if named.get(path)]
+
+
+def _asks_for_voice(ex: Extraction) -> bool:
+    return any(vocabulary().family_of(i) == "vocals" for i in ex.instruments)
+
+
+def _with_actions(state: State, out: Reply) -> Reply:
+    """After a round, an answer keeps the next steps clickable (a 👍 never makes them vanish)."""
+    if state.phase != "generated" or out.options or state.last_round is None:
+        return out
+    return out.model_copy(update={"options": quick_actions(state.brief, takes=len(state.last_round.takes))})
 
 
 def _take_number(state: State, ref: int) -> tuple[int, Optional[str]]:
@@ -357,8 +398,13 @@ def _take_number(state: State, ref: int) -> tuple[int, Optional[str]]:
 
 
 def _play(state: State, text: str) -> tuple[State, Reply]:
+    """"play take 1": that take's player comes down to the reply; nothing is kept."""
     number, refused = _take_number(state, numbers.find_take_ref(text))
-    return state, _answer(state, refused or reply("play_take", number=number))
+    if refused:
+        return state, _answer(state, refused)
+    out = _answer(state, reply("play_take", number=number))
+    return state, _with_actions(state, out.model_copy(update={"takes": [TakeRef(round=state.last_round.number,
+                                                                                  number=number)]}))
 
 
 def _keep(state: State, text: str) -> tuple[State, Reply]:
@@ -368,5 +414,70 @@ def _keep(state: State, text: str) -> tuple[State, Reply]:
     number, refused = _take_number(state, ref)
     if refused:
         return state, _answer(state, refused)
-    state.kept_seed = state.last_round.seeds[number - 1]
-    return state, _answer(state, reply("kept", number=number, seed=state.kept_seed))
+    return keep_take(state, state.last_round.number, number)
+
+
+def keep_take(state: State, round_number: int, number: int) -> tuple[State, Reply]:
+    """👍 on any take: its seed (and its place, so it keeps its number) is the base of the next edit.
+    A take of an earlier round is kept too, and the reply says that the current brief goes with it."""
+    rnd = next((r for r in state.rounds if r.number == round_number), None)
+    if rnd is None or not 1 <= number <= len(rnd.seeds):
+        return state, _answer(state, reply("no_takes" if not state.rounds else "no_such_take", number=number,
+                                           count=len(rnd.seeds) if rnd else 0))
+    state.kept_seed, state.kept_number = rnd.seeds[number - 1], number
+    latest = state.last_round is not None and rnd.number == state.last_round.number
+    text = reply("kept", number=number, seed=state.kept_seed) if latest else \
+        reply("kept_earlier", number=number, round=_round_position(state, rnd.number), seed=state.kept_seed)
+    return state, _with_actions(state, _answer(state, text))
+
+
+def _round_position(state: State, number: int) -> int:
+    """Rounds as the user counts them (1, 2, 3 ...), whatever the internal numbers of stopped rounds."""
+    return next((i for i, r in enumerate(state.rounds, start=1) if r.number == number), number)
+
+
+def _compare(state: State, text: str) -> tuple[State, Reply]:
+    """Two takes side by side: the two named, this round's against the kept take of an earlier
+    round, or the last two takes."""
+    rounds = [r for r in state.rounds if r.takes]
+    if not rounds:
+        return state, _answer(state, reply("no_takes"))
+    last = rounds[-1]
+    asked = [int(n) for n in re.findall(r"\d+", text)]
+    if len(asked) == 2:
+        if not all(1 <= n <= len(last.takes) for n in asked):
+            return state, _answer(state, reply("no_such_take", number=max(asked), count=len(last.takes)))
+        pair = [TakeRef(round=last.number, number=n) for n in asked]
+    else:
+        kept = next(((r, i) for r in reversed(rounds[:-1]) for i, s in enumerate(r.seeds, start=1)
+                     if s == state.kept_seed), None) if state.kept_seed is not None else None
+        if kept is not None:
+            pair = [TakeRef(round=kept[0].number, number=kept[1]), TakeRef(round=last.number, number=1)]
+        elif len(last.takes) >= 2:
+            pair = [TakeRef(round=last.number, number=n) for n in (len(last.takes) - 1, len(last.takes))]
+        elif len(rounds) >= 2:
+            pair = [TakeRef(round=rounds[-2].number, number=len(rounds[-2].takes)), TakeRef(round=last.number, number=1)]
+        else:
+            return state, _answer(state, reply("compare_one_take"))
+    out = _answer(state, reply("compare", same_round=pair[0].round == pair[1].round))
+    return state, _with_actions(state, out.model_copy(update={"takes": pair}))
+
+
+def edit_controls(state: State, edit: EditControls) -> tuple[State, Reply]:
+    """The brief form: the changed controls as values, applied like the same words in the chat,
+    never asked "new song?". A genre outside our vocabulary stays in the user's words."""
+    state.turn += 1
+    changes = edit.changes()
+    if not changes:
+        return state, _with_actions(state, _answer(state, reply("form_unchanged")))
+    ex = Extraction()
+    if "genre" in changes:
+        words = " ".join(str(changes["genre"]).split()).lower()
+        known = extract(correct(words)).genres
+        ex.genres = known[:1] if known else [" ".join(words.split()[:GENRE_MAX_WORDS])]
+    if "bpm" in changes:
+        ex.bpm = float(changes["bpm"])
+    ex.mix = {axis: str(changes[axis]) for axis in ("brightness", "width", "space") if axis in changes}
+    if state.phase == "new":
+        state.phase = "collecting"
+    return _update_and_generate(state, ex, force=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from assistant.answers import label
+from assistant.labels import label
 from assistant.brief import LEAF_PATHS, MusicBrief, describe_change, describe_value, diff, get_path
 from assistant.fill import fill_gaps
 from assistant.quick_actions import quick_actions
@@ -26,12 +26,17 @@ def seeds_from(seed: int, count: int) -> list[int]:
 
 
 def same_seeds(state: State) -> list[int]:
-    """An edit keeps the seeds, so the difference you hear is the edit; a kept take comes first."""
-    last = state.last_round.seeds if state.last_round else []
-    seeds = ([state.kept_seed] if state.kept_seed is not None else []) + [s for s in last if s != state.kept_seed]
-    if len(seeds) < state.settings.takes:
-        seeds += state.derived_seeds(state.settings.takes - len(seeds))
-    return seeds[: state.settings.takes]
+    """An edit keeps the seeds, so the difference you hear is the edit. The kept take keeps its
+    place, so "take 2 · kept ★" is take 2 again (an earlier round's kept take takes its old place)."""
+    count = state.settings.takes
+    seeds = list(state.last_round.seeds if state.last_round else [])[:count]
+    if len(seeds) < count:
+        seeds += [s for s in state.derived_seeds(count) if s not in seeds][: count - len(seeds)]
+    kept = state.kept_seed
+    if kept is not None and kept not in seeds:
+        place = (state.kept_number or 1) - 1
+        seeds[place if place < count else 0] = kept
+    return seeds
 
 
 def start_round(state: State, seeds: Optional[list[int]], notices: Optional[list[str]] = None,
@@ -56,11 +61,11 @@ def start_round(state: State, seeds: Optional[list[int]], notices: Optional[list
     edited = changed and state.last_round.number > 1
     parts = [lead]
     if edited:
-        parts.append(reply("changed", changes="; ".join(describe_change(before, brief, p) for p in changed)))
+        parts.append(reply("changed", changes="; ".join(describe_change(before, brief, p, label(p)) for p in changed)))
     parts += notices
     details = [reply("generate", takes=len(seeds), duration=f"{brief.duration_s:g}", prompt=prompt)]
     if filled:
-        values = "; ".join(f"{p} = {describe_value(get_path(brief, p))}" for p in filled)
+        values = "; ".join(f"{label(p)}: {describe_value(get_path(brief, p))}" for p in filled)
         details.append(reply("filled", genre=brief.style.genre, filled=values))
     named = sections_that_fit(brief)
     if len(named) < len(set(brief.structure.sections)) and len(windows) == 1:
@@ -79,7 +84,7 @@ def start_round(state: State, seeds: Optional[list[int]], notices: Optional[list
     summary = " ".join(p for p in [lead, *notices, headline] if p)
     return state, Reply(text=" ".join(p for p in [*parts, *details] if p), action="generate", changed=changed,
                         filled=filled, prompt=prompt, seeds=seeds, notices=notices, summary=summary,
-                        details=details, options=quick_actions(brief, remix=remix_of is not None))
+                        details=details, options=quick_actions(brief, remix=remix_of is not None, takes=len(seeds)))
 
 
 def said_changes(brief: MusicBrief, changed: list[str]) -> str:

@@ -6,16 +6,21 @@ behaviour of all three.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 import uuid
-from typing import Any, Optional
+from collections import deque
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Optional, Union
 
 from pydantic import BaseModel, Field
 
 from assistant import limits
 from assistant.controls import set_by_user, with_defaults
-from assistant.dialogue import step
+from assistant.actions import Action, EditControls, KeepTake, Say
+from assistant.dialogue import act
 from assistant.music import ChunkFn, Note, ProgressFn, Renderer, RenderRequest, Take
 from assistant.state import Reply, Settings, State, discard_round
 from assistant.understand import Understanding
@@ -43,17 +48,55 @@ class TurnRecord(BaseModel):
     details: list[str] = Field(default_factory=list)  # folded in a chat: prompt, filled values, seeds, analysis
     round: Optional[int] = None  # the round this turn made, when it made one
     stopped: bool = False
+    shows: list[dict[str, int]] = Field(default_factory=list)  # takes the reply points at: {round, number}
+
+
+@dataclass
+class Progress:
+    """How far the running turn is: the share of its work done (steps, not takes) and an estimate
+    of the seconds left, from the time so far."""
+
+    fraction: float
+    label: str
+    eta_s: Optional[float] = None
+
+
+@dataclass
+class Audio:
+    """Newly decoded audio of take 1 while it is generated (the live preview)."""
+
+    sample_rate: int
+    samples: Any
+
+
+@dataclass
+class Finished:
+    """A turn is done; its record is in `Session.records` already."""
+
+    record: "TurnRecord"
+
+
+TurnEvent = Union[Progress, Audio, Finished]
+
+
+@dataclass
+class Ticket:
+    """One posted turn: what the user did, and its record once it has run (or was stopped)."""
+
+    action: Action
+    done: threading.Event = field(default_factory=threading.Event)
+    record: Optional["TurnRecord"] = None
 
 
 class Session:
-    """One conversation: its state (written only by the dialogue), its services (an optional LLM
-    helper and an optional music renderer), and its rounds. The CLI, the tests and the web app all
-    talk through a Session.
+    """One conversation: its state (written only by the dialogue, from this session's one worker),
+    its services (an optional LLM helper and an optional music renderer), and its turn records.
+    The CLI, the tests and the web app all talk through a Session.
 
-    Turns run one at a time: a new message first cancels a generation still running and waits for
-    it to let go, so two turns never write the state at once. Each generation has its own cancel
-    event and writes only into the round that started it; a cancelled round is discarded, and a
-    cancelled generation writes no file (assistant.music checks before writing)."""
+    Turns queue: `post` never blocks and never stops the running round; they run one at a time, in
+    order, on one worker thread, and what happens is published as typed events (`events`). Only
+    `stop` cancels: the running turn and every turn still waiting. Each generation writes only into
+    the round that started it; a cancelled round is discarded and writes no file."""
 
     def __init__(self, settings: Settings, understand: Optional[Understanding] = None,
                  music: Optional[Renderer] = None, duration_s: Optional[float] = None):
@@ -63,39 +106,194 @@ class Session:
         self.understand = understand
         self.music = music
         self.conversation_id = uuid.uuid4().hex[:12]  # the folder of this conversation's WAVs
-        self._cancel = threading.Event()  # this turn's: set by Stop, by a timeout or by the next message
-        self._turn = threading.Lock()
+        self.records: list[TurnRecord] = []  # every finished turn, in order: what a chat is drawn from
+        self._cancel = threading.Event()  # the running turn's: set by Stop or by a timeout
+        self._lock = threading.Lock()  # guards the queue, the worker and the listeners
+        self._waiting: deque[Ticket] = deque()
+        self._running: Optional[Ticket] = None
+        self._worker: Optional[threading.Thread] = None
+        self._listeners: list[queue.Queue] = []
 
     def apply_settings(self, takes: Any, duration_s: Any) -> None:
         """The UI's defaults for takes and length (junk from an API client is ignored); what the
-        user said in the chat or set with a slider wins."""
-        self.state = with_defaults(self.state, takes=takes, duration_s=duration_s)
+        user said in the chat or set with a slider wins. Not while a turn runs: the turn's state wins."""
+        with self._lock:
+            if self._running is None and not self._waiting:
+                self.state = with_defaults(self.state, takes=takes, duration_s=duration_s)
 
     def set_by_user(self, takes: Any = None, duration_s: Any = None) -> None:
         """A control the user set outside the chat (a slider): it wins like words in the chat."""
-        with self._turn:
+        with self._lock:
             self.state = set_by_user(self.state, takes=takes, duration_s=duration_s)
 
+    # --- the queue ---------------------------------------------------------------------------
+    def post(self, action: Action, run: bool = True) -> Ticket:
+        """Queue one turn behind any running or waiting one; it runs on this session's worker
+        (`run=False`: once `run_pending` is called, when a web queue gives the conversation its slot)."""
+        ticket = Ticket(action=action)
+        with self._lock:
+            self._waiting.append(ticket)
+        if run:
+            self.run_pending()
+        return ticket
+
+    def run_pending(self) -> None:
+        """Start the worker for what is waiting, unless it runs already."""
+        with self._lock:
+            if self._worker is None and self._waiting:
+                self._worker = threading.Thread(target=self._work, daemon=True, name=f"turns-{self.conversation_id}")
+                self._worker.start()
+
+    def carry_over(self, earlier: "Session") -> None:
+        """A new backend keeps the conversation so far: its state (with this session's settings) and its turns."""
+        with self._lock:
+            self.state = earlier.state.model_copy(update={"settings": self.state.settings})
+            self.records = list(earlier.records)
+
+    def stop(self) -> None:
+        """Stop: the running generation ends between steps ("Stopped"), and every waiting turn is
+        answered as stopped before it started (its words stay in the chat)."""
+        with self._lock:
+            self._cancel.set()
+            dropped, self._waiting = list(self._waiting), deque()
+            for ticket in dropped:
+                text = reply_text("stopped_queued")
+                record = TurnRecord(user=self.user_text(ticket.action), reply=text, summary=text, action="answer",
+                                    asks_about=[], options=[], brief=self.state.brief.model_dump(mode="json"),
+                                    prompt=None, changed=[], filled=[], stopped=True)
+                self._finish(ticket, record)
+
     @property
-    def cancel(self) -> threading.Event:
-        """The running turn's cancel event (a Stop button sets it)."""
-        return self._cancel
+    def running(self) -> Optional[Action]:
+        ticket = self._running
+        return ticket.action if ticket else None
+
+    @property
+    def waiting(self) -> list[Action]:
+        with self._lock:
+            return [t.action for t in self._waiting]
+
+    @property
+    def busy(self) -> bool:
+        with self._lock:
+            return self._running is not None or bool(self._waiting)
+
+    @contextmanager
+    def listening(self) -> Iterator[queue.Queue]:
+        """Every event from now on, until the block ends."""
+        events: queue.Queue = queue.Queue()
+        with self._lock:
+            self._listeners.append(events)
+        try:
+            yield events
+        finally:
+            with self._lock:
+                self._listeners.remove(events)
+
+    def events(self, tick_s: float = 1.0) -> Iterator[Optional[TurnEvent]]:
+        """What happens until nothing is running or waiting. Yields None every `tick_s` with no
+        event, so a reader can redraw a clock (the seconds left) while a long step runs."""
+        with self.listening() as events:
+            while self.busy or not events.empty():
+                try:
+                    yield events.get(timeout=tick_s)
+                except queue.Empty:
+                    if self.busy:
+                        yield None
 
     def send(self, message: str, progress: Optional[ProgressFn] = None,
              on_chunk: Optional[ChunkFn] = None) -> TurnRecord:
-        """One turn; when it generates, `progress` and `on_chunk` (first audio while generating) report."""
-        message = message if isinstance(message, str) else str(message or "")
-        self._cancel.set()  # a generation still running from an abandoned turn stops between steps
-        with self._turn:
-            cancel = self._cancel = threading.Event()
-            kept_before = self.state.kept_seed
-            self.state, reply = step(self.state, message, understand=self.understand)
-            takes: list[Take] = []
-            if reply.action == "generate" and self.music is not None:
-                takes, reply = self._generate(reply, cancel, progress, on_chunk)
-            elif self.state.kept_seed not in (None, kept_before) and self.music is not None:
-                self.music.keep(self._kept_paths())
-            return self.record(message[: limits.MAX_MESSAGE_CHARS], reply, takes)
+        """One chat message, waited for: the CLI and the tests. `progress` and `on_chunk` hear it."""
+        return self.do(Say(text=message if isinstance(message, str) else str(message or "")), progress, on_chunk)
+
+    def do(self, action: Action, progress: Optional[ProgressFn] = None,
+           on_chunk: Optional[ChunkFn] = None) -> TurnRecord:
+        """Post one turn and wait for its record."""
+        with self.listening() as events:
+            ticket = self.post(action)
+            while not ticket.done.is_set():
+                try:
+                    event = events.get(timeout=0.05)
+                except queue.Empty:
+                    continue
+                if ticket is self._running or ticket.done.is_set():
+                    if isinstance(event, Progress) and progress is not None:
+                        progress(event.fraction, event.label)
+                    elif isinstance(event, Audio) and on_chunk is not None:
+                        on_chunk([event.samples])
+        assert ticket.record is not None
+        return ticket.record
+
+    def _emit(self, event: TurnEvent) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for events in listeners:
+            events.put(event)
+
+    def _finish(self, ticket: Ticket, record: TurnRecord) -> None:
+        """Called with the lock held: the record joins the conversation, then listeners hear of it."""
+        self.records.append(record)
+        ticket.record = record
+        ticket.done.set()
+        for events in self._listeners:
+            events.put(Finished(record))
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                if not self._waiting:
+                    self._worker = None
+                    return
+                ticket = self._running = self._waiting.popleft()
+                cancel = self._cancel = threading.Event()
+            try:
+                record = self._turn(ticket.action, cancel)
+            except Exception:  # never a traceback in the chat; the conversation so far stays
+                log.exception("turn failed")
+                text = reply_text("ui_turn_failed")
+                record = TurnRecord(user=self.user_text(ticket.action), reply=text, summary=text, action="answer",
+                                    asks_about=[], options=[], brief=self.state.brief.model_dump(mode="json"),
+                                    prompt=None, changed=[], filled=[])
+            with self._lock:
+                self._running = None
+                self._finish(ticket, record)
+
+    # --- one turn ----------------------------------------------------------------------------
+    def user_text(self, action: Action) -> str:
+        """What the chat shows as the user's side of a turn."""
+        if isinstance(action, KeepTake):
+            return reply_text("ui_user_keep", number=action.number, round=self._round_position(action.round))
+        if isinstance(action, EditControls):
+            changes = ", ".join(f"{reply_text('ui_edit_field_' + k)} {v:g}" if isinstance(v, float)
+                                else f"{reply_text('ui_edit_field_' + k)} {v}" for k, v in action.changes().items())
+            return reply_text("ui_user_edit", changes=changes)
+        return action.text[: limits.MAX_MESSAGE_CHARS]
+
+    def _round_position(self, number: int) -> int:
+        rounds = [r.number for r in self.state.rounds]
+        latest = rounds[-1] if rounds else None
+        return 0 if number == latest else (rounds.index(number) + 1 if number in rounds else number)
+
+    def _turn(self, action: Action, cancel: threading.Event) -> TurnRecord:
+        started = time.perf_counter()
+
+        def progress(fraction: float, label: str) -> None:
+            elapsed = time.perf_counter() - started
+            eta = elapsed * (1 - fraction) / fraction if fraction >= 0.05 else None
+            self._emit(Progress(fraction=fraction, label=label, eta_s=eta))
+
+        def on_chunk(chunks: list[Any]) -> None:
+            self._emit(Audio(sample_rate=self.music.sample_rate if self.music else 0, samples=chunks[0]))
+
+        user = self.user_text(action)
+        kept_before = self.state.kept_seed
+        self.state, reply = act(self.state, action, understand=self.understand)
+        takes: list[Take] = []
+        if reply.action == "generate" and self.music is not None:
+            takes, reply = self._generate(reply, cancel, progress, on_chunk)
+        elif self.state.kept_seed not in (None, kept_before) and self.music is not None:
+            self.music.keep(self._kept_paths())
+        return self.record(user, reply, takes)
 
     def _kept_paths(self) -> list[str]:
         return [t.path for r in self.state.rounds for t in r.takes if t.seed == self.state.kept_seed and t.path]
@@ -177,5 +375,5 @@ class Session:
             changed=reply.changed, filled=reply.filled, seeds=reply.seeds, notices=reply.notices,
             summary=reply.summary or reply.text, details=reply.details, stopped=reply.stopped,
             round=self.state.rounds[-1].number if takes and self.state.rounds else None,
-            takes=takes,
+            takes=takes, shows=[t.model_dump() for t in reply.takes],
         )

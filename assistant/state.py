@@ -53,6 +53,8 @@ class State(BaseModel):
     rounds: list[Round] = Field(default_factory=list)
     rounds_started: int = 0  # numbers rounds uniquely, so a generation finds the round that started it
     kept_seed: Optional[int] = None
+    kept_number: Optional[int] = None  # the kept take's number: it keeps it in the rounds that follow
+    told_instrumental: bool = False  # "MusicGen sings no words" is said once per conversation
     turn: int = 0
 
     @property
@@ -63,6 +65,13 @@ class State(BaseModel):
         """Fresh seeds, reproducible from the settings seed, the song and the round."""
         rng = random.Random(f"{self.settings.seed}:{self.song}:{len(self.rounds)}:{self.turn}")
         return [rng.randrange(1, 2**31) for _ in range(count)]
+
+
+class TakeRef(BaseModel):
+    """A take as a reply points at it: its round and its number there."""
+
+    round: int
+    number: int
 
 
 class Reply(BaseModel):
@@ -78,6 +87,7 @@ class Reply(BaseModel):
     stopped: bool = False  # a generation was cancelled: its round is gone, earlier takes stay
     summary: str = ""  # the one or two lines a chat shows; `text` adds the details for the CLI
     details: list[str] = Field(default_factory=list)  # the prompt, what was filled, seeds: shown folded
+    takes: list[TakeRef] = Field(default_factory=list)  # takes the reply shows: one to play, two to compare
 
 
 def discard_round(state: State, number: int) -> State:
@@ -87,5 +97,15 @@ def discard_round(state: State, number: int) -> State:
     return state.model_copy(update={"rounds": rounds, "phase": phase})
 
 
-def new_song_state(settings: Settings, song: int = 1) -> State:
-    return State(settings=settings, song=song)
+def new_song_state(settings: Settings, song: int = 1, carried: Optional[State] = None) -> State:
+    """A fresh brief; what the user set for every song (takes per round, a length) carries over, and
+    so does what they were already told."""
+    fresh = State(settings=settings, song=song)
+    if carried is not None:
+        fresh.said_settings = list(carried.said_settings)
+        fresh.told_instrumental = carried.told_instrumental
+        fresh.rounds_started = carried.rounds_started
+        if "duration_s" in carried.user_paths:
+            fresh.brief = fresh.brief.model_copy(update={"duration_s": carried.brief.duration_s})
+            fresh.user_paths = ["duration_s"]
+    return fresh

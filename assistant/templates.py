@@ -23,10 +23,17 @@ def reply(name: str, **variables: object) -> str:
 
 
 def reply_names() -> list[str]:
-    return list(_replies())
+    """The templates (not the phrase lists)."""
+    return [name for name, value in _replies().items() if isinstance(value, str)]
 
 
 def prompt_file(name: str, **variables: object) -> str:
     """An LLM prompt from prompts/<name>.md."""
     source = (PROMPTS_DIR / f"{name}.md").read_text(encoding="utf-8")
     return _ENV.from_string(source).render(**variables).strip()
+
+
+def reply_list(name: str) -> list[str]:
+    """A list of phrases from prompts/replies.yaml (the example requests the empty chat offers)."""
+    items = _replies()[name]
+    return [str(item) for item in items] if isinstance(items, list) else [reply(name)]

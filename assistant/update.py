@@ -10,8 +10,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from assistant.brief import (BPM_MAX, BPM_MIN, DURATION_MAX_S, DURATION_MIN_S, LEAF_PATHS,
-                             MAX_ITEMS, MusicBrief, before_outro, get_path, with_value)
+                             MAX_ITEMS, MusicBrief, before_outro, describe_value, get_path, with_value)
 from assistant.extract import Extraction
+from assistant.labels import label
 from assistant.limits import MAX_INFLUENCES, MAX_LISTED_ITEMS, TEMPO_WORD_MIN_CHANGE
 from assistant.templates import reply
 from assistant.vocab import vocabulary
@@ -196,6 +197,6 @@ def _set(b: MusicBrief, path: str, value: Any, notices: list[str], what: str = "
         return with_value(b, path, value)
     except ValueError as err:
         kept = get_path(b, path)
-        notices.append(reply("value_refused", what=what or path, error=str(err),
-                             kept=str(kept) if kept not in (None, []) else ""))  # a list as Python prints it
+        notices.append(reply("value_refused", what=what or label(path), error=str(err),
+                             kept=describe_value(kept) if kept not in (None, []) else ""))
         return b

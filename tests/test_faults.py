@@ -37,7 +37,7 @@ def test_a_failing_generation_keeps_the_conversation_and_earlier_takes(failure: 
 
 def test_stop_cancels_a_running_generation() -> None:
     session = session_with(FlakyRenderer("hang"))
-    threading.Timer(0.2, lambda: session.cancel.set()).start()  # Stop acts on the running turn
+    threading.Timer(0.2, session.stop).start()  # Stop acts on the running turn
     record = session.send("techno at 130 bpm")
     assert record.reply == "Stopped. Your earlier takes are unchanged." and record.takes == []
     assert session.state.rounds == [] and record.action == "answer"  # the stopped round is discarded

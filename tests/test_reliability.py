@@ -9,7 +9,8 @@ import pytest
 
 import assistant.music.renderer as music_module
 from assistant.music.renderer import MusicRenderer
-from assistant.session import Session
+from assistant.actions import Say
+from assistant.session import Finished, Progress, Session
 from assistant.state import Settings
 
 pytestmark = pytest.mark.slow  # loads models, renders audio or starts the app
@@ -38,7 +39,7 @@ def test_a_cancelled_round_writes_nothing_and_never_touches_the_next_round(tmp_p
     slow = threading.Thread(target=session.send, args=("make it 170 seconds long",))
     slow.start()
     _wait_for_round(session, 2)
-    session.cancel.set()  # Stop, while the 170 s takes render
+    session.stop()  # Stop, while the 170 s takes render
     slow.join(timeout=30)
     assert not slow.is_alive()
     assert _wavs(tmp_path) == before  # the stopped round wrote no file
@@ -50,18 +51,54 @@ def test_a_cancelled_round_writes_nothing_and_never_touches_the_next_round(tmp_p
     assert _wavs(tmp_path) == before | {Path(t.path).name for t in third.takes}  # nothing late
 
 
-def test_a_new_message_stops_an_abandoned_generation_first(tmp_path: Path) -> None:
+def test_a_message_sent_during_a_round_waits_for_it_and_never_stops_it(tmp_path: Path) -> None:
     session = sketch_session(tmp_path)
     session.send("house at 124 bpm")
-    results = []
-    abandoned = threading.Thread(target=lambda: results.append(session.send("make it 170 seconds long")))
-    abandoned.start()
+    session.send("make it 20 seconds long")  # a round long enough to type during
+    running = session.post(Say(text="more variations"))
+    _wait_for_round(session, 3)
+    queued = session.post(Say(text="make it darker"))  # typed and sent while it runs
+    assert session.waiting == [Say(text="make it darker")]
+    assert queued.done.wait(60) and running.done.is_set()
+    assert not running.record.stopped and len(running.record.takes) == 2  # the round was not stopped
+    assert queued.record.action == "generate" and session.records[-2:] == [running.record, queued.record]
+
+
+def test_stop_cancels_the_running_round_and_what_waits_behind_it(tmp_path: Path) -> None:
+    session = sketch_session(tmp_path)
+    session.send("house at 124 bpm")
+    before = _wavs(tmp_path)
+    running = session.post(Say(text="make it 170 seconds long"))
+    queued = session.post(Say(text="more variations"))
     _wait_for_round(session, 2)
-    record = session.send("make it 3 seconds long")  # the user moved on without pressing Stop
-    abandoned.join(timeout=30)
-    assert record.action == "generate" and results[0].stopped  # stopped, not rendered for 2 x 170 s
-    assert [r.brief.duration_s for r in session.state.rounds] == [2.0, 3.0]  # the stopped round is gone
-    assert len(session.state.rounds[-1].takes) == 2
+    session.stop()
+    assert running.done.wait(30) and queued.done.wait(30)
+    assert running.record.stopped and queued.record.stopped and "before it started" in queued.record.reply
+    time.sleep(0.3)
+    assert _wavs(tmp_path) == before and not session.busy
+
+
+def test_session_events_report_steps_with_an_eta_then_the_finished_turn(tmp_path: Path) -> None:
+    session = sketch_session(tmp_path)
+    session.send("house at 124 bpm")
+    session.post(Say(text="make it 60 seconds long"))
+    seen = [e for e in session.events(tick_s=0.1) if e is not None]
+    progress = [e for e in seen if isinstance(e, Progress)]
+    assert isinstance(seen[-1], Finished) and seen[-1].record.action == "generate"
+    assert len(progress) > 20 and progress[-1].eta_s is not None  # per bar, not per take
+    fractions = [p.fraction for p in progress]
+    assert fractions == sorted(fractions) and fractions[-1] > 0.8
+
+
+def test_a_three_minute_sketch_round_reports_progress_at_least_every_two_seconds(tmp_path: Path) -> None:
+    session = sketch_session(tmp_path)
+    session.send("house at 124 bpm")
+    stamps: list[float] = []
+    record = session.send("make it 3 minutes long", progress=lambda f, label: stamps.append(time.monotonic()))
+    stamps.append(time.monotonic())
+    gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+    print(f"\n3-minute round: {len(stamps)} progress reports, longest gap {max(gaps):.2f} s")
+    assert record.action == "generate" and max(gaps) < 2.0
 
 
 def test_six_parallel_generations_never_run_more_than_two_at_once(tmp_path: Path, monkeypatch) -> None:

@@ -4,11 +4,10 @@ Handlers only pass what the user did to the Session (the single writer of conver
 translate what comes back into components (webui.view)."""
 from __future__ import annotations
 
+import json
 import logging
 import os
-import queue
 import shutil
-import threading
 import time
 from typing import Any, Iterator, Optional
 
@@ -18,7 +17,8 @@ from starlette.middleware import Middleware
 from assistant import limits
 from assistant.config import AppConfig, load_config
 from assistant.services import SharedServices, gpu_lease_seconds, musicgen_weights_present
-from assistant.session import TurnRecord
+from assistant.actions import Action, EditControls, KeepTake, Say
+from assistant.session import Audio, Finished, Progress
 from assistant.templates import reply
 from webui import view
 from webui.api_guard import MalformedRequestGuard
@@ -63,10 +63,12 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
         never have to send it back. `takes` and `duration` are defaults: what the user said wins."""
         llm, music = llm or config.llm, music or config.music  # an API client may send null
         session = conv.session if conv else None
-        if session is None or session.state.settings.llm != llm or session.state.settings.music != music:
+        switch = session is not None and not session.busy and (
+            session.state.settings.llm != llm or session.state.settings.music != music)
+        if session is None or switch:
             fresh = services.new_session(llm=llm, music=music)
             if session is not None:  # a new backend keeps the conversation so far
-                fresh.state = session.state.model_copy(update={"settings": fresh.state.settings})
+                fresh.carry_over(session)
             session = fresh
         session.apply_settings(takes, duration)
         conv = conv or Conversation(session)
@@ -74,14 +76,13 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
         store.remember(conv)
         return conv
 
-    def outputs(conv: Optional[Conversation], extra: Optional[list[Any]] = None,
-                start: Optional[int] = None) -> list[Any]:
-        """Every component a turn changes, from the conversation alone; `extra` shows a turn in
-        progress (the user's message and what is happening), `start` holds the chat window still."""
+    def outputs(conv: Optional[Conversation], status: str = "", start: Optional[int] = None) -> list[Any]:
+        """Every component a turn changes, from the conversation alone: the finished turns, the one
+        that runs (with `status`, what is happening) and those that wait; `start` holds the chat
+        window still during a turn. Never the message box: what the user types is theirs."""
         session = conv.session if conv else None
-        history, takes_at = view.chat_history(conv.turns if conv else [], session)
-        if extra:
-            history = history + extra
+        history, takes_at = view.chat_history(session.records if session else [], session)
+        history = history + view.in_flight(session, status or reply("ui_working"))
         shown, dropped = view.visible_history(history, start)
         if conv is not None:
             conv.window_start = dropped
@@ -89,119 +90,130 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
         take_count, seconds = view.slider_values(session, config.takes, config.duration_s)
         llm_name = session.state.settings.llm if session else config.llm
         music_name = session.state.settings.music if session else config.music
-        return [shown, conv, view.brief_markdown(session), view.last_prompt(session),
+        busy = bool(session and session.busy)
+        return [gr.skip(), shown, conv, view.brief_markdown(session), view.last_prompt(session),
                 view.downloads(session) or None, *view.form_values(session),
                 gr.update(value=take_count), gr.update(value=seconds),
-                view.backends_text(session, llm_name, music_name), conv.key if conv else None]
+                view.backends_text(session, llm_name, music_name), conv.key if conv else None,
+                view.rounds_panel(session), gr.update(interactive=busy)]
+
+    def post(action: Action, conv: Optional[Conversation], llm: str, music: str, takes: Any,
+             duration: Any) -> Conversation:
+        conv = session_for(conv, llm, music, takes, duration)
+        conv.session.post(action, run=False)  # it runs when the queue gives this conversation a slot
+        return conv
+
+    def take_in(message: Any, conv: Optional[Conversation], llm: str, music: str, takes: Any,
+                duration: Any) -> list[Any]:
+        """The moment Enter or Send is pressed: the box is emptied (once, now) and the message shows,
+        as waiting when a round is running. It never stops that round; only Stop does."""
+        message = message if isinstance(message, str) else str(message or "")
+        if not message.strip():
+            return [gr.skip()] * len(outs)
+        conv = post(Say(text=message), conv, llm, music, takes, duration)
+        return ["", *outputs(conv)[1:]]
 
     @on_gpu(gpu_seconds)
+    def drain(conv: Optional[Conversation], *_: Any) -> Iterator[list[Any]]:
+        """Runs what this conversation has waiting and redraws as it goes: a progress line that
+        moves with the work ('take 1 of 2 · 40% · about 12 s left'), the live preview of take 1,
+        then the finished turns. Another tab of the same conversation may be drawing it too."""
+        if conv is None:
+            yield [*[gr.skip()] * len(outs), gr.skip()]
+            return
+        began = time.perf_counter()
+        session = conv.session
+        session.run_pending()
+        start = conv.window_start  # the rest of this turn keeps the window where it now starts
+        status, eta_at, drawn, streamed = "", None, 0.0, False
+        for event in session.events(tick_s=limits.PROGRESS_EVERY_S):
+            now = time.monotonic()
+            if isinstance(event, Progress):
+                eta_at = (event, now)
+            elif isinstance(event, Audio) and can_stream:
+                streamed = True
+                yield [*[gr.skip()] * len(outs), (event.sample_rate, event.samples)]
+                continue
+            elif isinstance(event, Finished):
+                status, eta_at, start = "", None, None
+                yield [*outputs(conv), gr.skip()]
+                continue
+            if eta_at is not None and now - drawn >= limits.PROGRESS_EVERY_S:
+                progress, at = eta_at
+                eta = None if progress.eta_s is None else max(0.0, progress.eta_s - (now - at))
+                status = view.progress_text(progress.fraction, progress.label, eta)
+                drawn = now
+                yield [*outputs(conv, status=status, start=start), gr.skip()]
+            elif event is None and now - began >= limits.PENDING_AFTER_S and not status:
+                status = reply("ui_working")
+                yield [*outputs(conv, status=status, start=start), gr.skip()]
+        log.info("turns drawn in %.3f s", time.perf_counter() - began)
+        yield [*outputs(conv), gr.skip() if streamed else None]
+
     def respond(message: str, conv: Optional[Conversation], llm: str, music: str,
                 takes: int, duration: float) -> Iterator[list[Any]]:
-        """Shows the message at once, runs the turn in a worker thread and redraws a progress line
-        ('take 1 of 2 · 40%') in the chat; the opening seconds of take 1 stream to the live preview."""
-        began = time.perf_counter()
-        conv = session_for(conv, llm, music, takes, duration)
+        """The API's /chat: one message in, the turn's redraws out (the message box as "")."""
         message = message if isinstance(message, str) else str(message or "")
-        pending = view.pending_messages(message, reply("ui_working"))
-        first = outputs(conv, extra=pending)
-        start = conv.window_start  # the rest of this turn keeps the window where it now starts
-        events: queue.Queue = queue.Queue()
-        result: dict[str, Any] = {}
+        conv = post(Say(text=message), conv, llm, music, takes, duration)
+        for update in drain(conv, llm, music, takes, duration):
+            yield ["", *update[1:]]
 
-        def work() -> None:
-            try:
-                result["record"] = conv.session.send(
-                    message, progress=lambda f, label: events.put(("progress", (f, label))),
-                    on_chunk=lambda chunks: events.put(("audio", chunks[0])))
-            except Exception:  # never a traceback in the chat; the conversation so far stays
-                log.exception("turn failed")
-            finally:
-                events.put(("done", None))
+    def pick_option(evt: gr.SelectData, conv: Optional[Conversation], *rest: Any) -> list[Any]:
+        return take_in(str(evt.value), conv, *rest)
 
-        threading.Thread(target=work, daemon=True).start()
-        streamed, drawn, shown = False, 0.0, False
-        while True:
-            try:  # a quick turn (an answer, an instant re-mix) is drawn once, without the pending line
-                kind, payload = events.get(timeout=None if shown else limits.PENDING_AFTER_S)
-            except queue.Empty:
-                shown = True
-                yield ["", *first, gr.skip()]
-                continue
-            if kind == "done":
-                break
-            if kind == "progress" and time.monotonic() - drawn >= limits.PROGRESS_EVERY_S:
-                drawn, shown = time.monotonic(), True
-                status = view.pending_messages(message, view.progress_text(*payload))
-                yield ["", *outputs(conv, extra=status, start=start), gr.skip()]
-            elif kind == "audio" and can_stream:
-                streamed = True
-                rate = conv.session.music.sample_rate
-                yield [gr.skip()] * len(outs) + [(rate, payload)]
-        if "record" not in result:  # the message stays, answered with what happened
-            result["record"] = TurnRecord(user=message[: limits.MAX_MESSAGE_CHARS], reply=reply("ui_turn_failed"),
-                                          action="answer", asks_about=[], options=[], brief={}, prompt=None,
-                                          changed=[], filled=[])
-        conv.turns.append(result["record"])
-        final = outputs(conv, start=start)
-        log.info("turn answered in %.3f s (%s)", time.perf_counter() - began, result["record"].action)
-        yield ["", *final, gr.skip() if streamed else None]
+    def pick_example(evt: gr.SelectData, conv: Optional[Conversation], *rest: Any) -> list[Any]:
+        value = evt.value.get("text") if isinstance(evt.value, dict) else evt.value
+        return take_in(str(value or ""), conv, *rest)
 
-    def pick_option(evt: gr.SelectData, *args: Any) -> Iterator[list[Any]]:
-        yield from respond(str(evt.value), *args)
-
-    def liked(evt: gr.LikeData, conv: Optional[Conversation], *rest: Any) -> Iterator[list[Any]]:
-        """👍 on a take keeps that take, as if the user had typed 'keep N'."""
+    def liked(evt: gr.LikeData, conv: Optional[Conversation], *rest: Any) -> list[Any]:
+        """👍 on a take keeps that take, whichever round it came from; the reply says what it did."""
         where = conv.takes_at.get(evt.index) if conv is not None and isinstance(evt.index, int) else None
         if not evt.liked or where is None:
-            yield ["", *outputs(conv), gr.skip()]
-            return
-        round_number, number = where
-        latest = [r for r in conv.session.state.rounds if r.takes]
-        if not latest or latest[-1].number != round_number:
-            seed = next((t.seed for r in conv.session.state.rounds if r.number == round_number
-                         for t in r.takes if t.number == number), None)
-            gr.Info(reply("ui_old_take", seed=seed))
-            yield ["", *outputs(conv), gr.skip()]
-            return
-        yield from respond(f"keep {number}", conv, *rest)
+            return [*outputs(conv)]
+        conv = post(KeepTake(round=where[0], number=where[1]), conv, *rest)
+        return outputs(conv)
 
     def edit_brief(genre: str, bpm: Optional[float], brightness: str, width: str, space: str,
-                   conv: Optional[Conversation]) -> str:
-        """Editing a control is the same as saying it: the changed controls become a chat message."""
+                   conv: Optional[Conversation], *rest: Any) -> list[Any]:
+        """Apply: the controls the user changed, as values (never a sentence read again)."""
         now = view.form_values(conv.session if conv else None)
-        words = [genre.strip()] if genre and genre.strip() and genre.strip() != now[0] else []
-        if bpm and bpm != now[1]:
-            words.append(f"{int(bpm)} bpm")
-        for value, axis, before in ((brightness, "brightness", now[2]), (width, "width", now[3]),
-                                    (space, "space", now[4])):
-            if value and value != before:
-                words.append(value if value != "balanced" else f"balanced {axis}")
-        return ", ".join(words)
+        genre = (genre or "").strip()
+        edit = EditControls(genre=genre if genre and genre != now[0] else None,
+                            bpm=float(bpm) if bpm and bpm != now[1] else None,
+                            brightness=brightness if brightness and brightness != now[2] else None,
+                            width=width if width and width != now[3] else None,
+                            space=space if space and space != now[4] else None)
+        conv = post(edit, conv, *rest)
+        return outputs(conv)
 
     def moved(conv: Optional[Conversation], llm: str, music: str, takes: int, duration: float) -> list[Any]:
         """A slider the user moved is an edit: it holds until the user changes it again."""
         conv = session_for(conv, llm, music, None, None)
         conv.session.set_by_user(takes=takes, duration_s=duration)
-        return ["", *outputs(conv), gr.skip()]
+        return [*outputs(conv), gr.skip()]
 
     def stop(conv: Optional[Conversation]) -> None:
-        """Cancels the running generation; its turn then ends with 'Stopped' like any other reply."""
+        """Cancels the running generation and what waits behind it; each ends with 'Stopped'."""
         if conv is not None:
-            conv.session.cancel.set()
+            conv.session.stop()
 
     def restore(key: Optional[str]) -> list[Any]:
         """After a reload: the conversation this browser was having, if the server still has it."""
-        return [gr.skip(), *outputs(store.find(key)), gr.skip()]  # never clear what is being typed
+        return [*outputs(store.find(key)), gr.skip()]
 
-    def clear(conv: Optional[Conversation]) -> list[Any]:
-        """The trash icon starts a new conversation (the old one is forgotten, its files age out)."""
+    def clear(conv: Optional[Conversation], confirmed: Any = True) -> list[Any]:
+        """The trash icon, once the browser's confirmation says yes, starts a new conversation (the
+        old one is forgotten, its files age out); a "no" draws the conversation back."""
+        if confirmed is False:
+            return [*outputs(conv), gr.skip()]
         if conv is not None:
             store.forget(conv.key)
-            conv.session.cancel.set()
-        return ["", *outputs(None), gr.skip()]
+            conv.session.stop()
+        return [*outputs(None), gr.skip()]
 
-    outs: list[Any] = []  # filled once the components exist; respond() only needs its length
+    outs: list[Any] = []  # filled once the components exist; the handlers only need its length
     can_stream = shutil.which("ffmpeg") is not None  # Gradio encodes streamed audio with ffmpeg
+    on_space = bool(os.environ.get("SPACE_ID"))  # sharing a take needs a Space
     with gr.Blocks(title=TITLE) as demo:
         gr.Markdown(f"# {TITLE}\n{reply('ui_intro')}")
         gr.Markdown(backend_notice(config), elem_id="notice")
@@ -210,27 +222,31 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=300):
                 chatbot = gr.Chatbot(height="62vh", label="Chat", feedback_options=("Like",), elem_id="chat",
-                                     group_consecutive_messages=False)
+                                     group_consecutive_messages=False, examples=view.example_requests(),
+                                     buttons=view.chat_buttons(on_space))
                 with gr.Row(elem_id="input-row"):
-                    box = gr.Textbox(placeholder="e.g. a dreamy synthwave track for a night drive", scale=5,
-                                     show_label=False, elem_id="message", min_width=160)
-                    send = gr.Button("Send", variant="primary", scale=1, min_width=70, elem_id="send")
-                    stop_btn = gr.Button("Stop", variant="stop", scale=1, min_width=70, elem_id="stop")
+                    box = gr.Textbox(placeholder=reply("ui_placeholder"), scale=5, show_label=False,
+                                     elem_id="message", min_width=120, lines=1, max_lines=4)
+                    send = gr.Button("Send", variant="primary", scale=0, min_width=64, elem_id="send")
+                    stop_btn = gr.Button("Stop", variant="stop", scale=0, min_width=64, elem_id="stop",
+                                         interactive=False)
             with gr.Column(scale=2, min_width=300):
                 brief_panel = gr.Markdown(view.brief_markdown(None), elem_id="brief")
                 with gr.Accordion("Edit the brief", open=False):
                     genre = gr.Textbox(label="Genre", elem_id="edit-genre")
                     bpm = gr.Number(label="Tempo (BPM)", value=None, minimum=limits.BPM_MIN,
                                     maximum=limits.BPM_MAX, precision=0, elem_id="edit-bpm")
-                    brightness = gr.Dropdown(["", "dark", "balanced", "bright"], label="Brightness")
-                    width = gr.Dropdown(["", "narrow", "balanced", "wide"], label="Stereo width")
-                    space = gr.Dropdown(["", "dry", "balanced", "reverberant"], label="Space")
-                    apply = gr.Button("Apply")
+                    brightness = gr.Dropdown(["", "dark", "balanced", "bright"], label="Brightness", elem_id="edit-brightness")
+                    width = gr.Dropdown(["", "narrow", "balanced", "wide"], label="Stereo width", elem_id="edit-width")
+                    space = gr.Dropdown(["", "dry", "balanced", "reverberant"], label="Space", elem_id="edit-space")
+                    apply = gr.Button("Apply", elem_id="apply")
                 prompt = gr.Textbox(label="Prompt sent to MusicGen", interactive=False, buttons=["copy"])
                 live = gr.Audio(label="Live preview of take 1 (streams while generating)", streaming=True,
                                 autoplay=True, interactive=False, elem_id="live",
                                 visible=can_stream and config.music.startswith("musicgen"))
                 files = gr.File(label="Download this round's WAVs", file_count="multiple", interactive=False)
+                with gr.Accordion("Every round", open=False):
+                    rounds = gr.Markdown(view.rounds_panel(None), elem_id="rounds", sanitize_html=False)
                 with gr.Accordion("Settings", open=False):
                     in_use = gr.Markdown(view.backends_text(None, config.llm, config.music), elem_id="in-use")
                     llm = gr.Dropdown(sorted({config.llm, "off", "embedded"}), value=config.llm, label="Language model")
@@ -244,22 +260,29 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
         # The API's outputs start as before (message box, chat, brief, prompt, files); the live preview
         # stays last.
         outs.extend([box, chatbot, session_state, brief_panel, prompt, files, genre, bpm, brightness, width,
-                     space, takes, duration, in_use, saved])
+                     space, takes, duration, in_use, saved, rounds, stop_btn])
         outs_live = [*outs, live]
         # Every event that can generate shares one concurrency group: the limit is for the whole app,
         # not per handler (assistant.music also holds a process-wide semaphore for API callers).
         generating = dict(concurrency_id="generation", concurrency_limit=limits.MAX_CONCURRENT_GENERATIONS,
                           show_progress="hidden")
-        box.submit(respond, [box, *inputs], outs_live, api_name="chat", **generating)
-        send.click(respond, [box, *inputs], outs_live, api_name=False, **generating)
-        chatbot.option_select(pick_option, inputs, outs_live, api_name=False, **generating)
-        chatbot.like(liked, inputs, outs_live, api_name=False, **generating)
-        apply.click(edit_brief, [genre, bpm, brightness, width, space, session_state], box, api_name=False) \
-            .then(respond, [box, *inputs], outs_live, api_name=False, **generating)
+        instant = dict(queue=False, show_progress="hidden", api_name=False, trigger_mode="multiple")
+        api_chat = gr.Button(visible=False)  # API clients' /chat: one message in, the turn's redraws out
+        api_chat.click(respond, [box, *inputs], outs_live, api_name="chat", **generating)
+        # What a user does is taken in at once (never queued behind a round), then runs in its turn.
+        for taken in (box.submit(take_in, [box, *inputs], outs, **instant),
+                      send.click(take_in, [box, *inputs], outs, **instant),
+                      chatbot.option_select(pick_option, inputs, outs, **instant),
+                      chatbot.example_select(pick_example, inputs, outs, **instant),
+                      chatbot.like(liked, inputs, outs, **instant),
+                      apply.click(edit_brief, [genre, bpm, brightness, width, space, *inputs], outs, **instant)):
+            taken.then(drain, inputs, outs_live, api_name=False, trigger_mode="multiple", **generating)
         for slider in (takes, duration):
             slider.release(moved, inputs, outs_live, api_name=False, show_progress="hidden")
         stop_btn.click(stop, session_state, None, api_name=False, queue=False)
-        chatbot.clear(clear, session_state, outs_live, api_name=False, queue=False)
+        confirmed = gr.Checkbox(value=True, visible=False)
+        chatbot.clear(clear, [session_state, confirmed], outs_live, api_name=False, queue=False,
+                      js=f"(conv, ok) => [conv, window.confirm({json.dumps(reply('ui_confirm_clear'))})]")
         demo.load(restore, saved, outs_live, api_name=False)
     return demo
 

@@ -1,8 +1,10 @@
 """Pure translation from a conversation to what the page shows: chat messages, brief, form, settings."""
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
+from urllib.parse import quote
 from typing import Any, Optional
 
 import gradio as gr
@@ -10,11 +12,11 @@ from gradio.components.chatbot import ComponentMessage
 from gradio.data_classes import FileData
 
 from assistant import limits
-from assistant.answers import label
+from assistant.labels import label, panel_label
 from assistant.brief import describe_value, get_path
 from assistant.music import Take
 from assistant.session import Session, TurnRecord
-from assistant.templates import reply
+from assistant.templates import reply, reply_list
 
 MAX_HISTORY_MESSAGES = limits.MAX_HISTORY_MESSAGES
 CONTROL_PATHS = {
@@ -63,71 +65,82 @@ def kept_paths(session: Optional[Session]) -> set[str]:
     return set()
 
 
-def chat_messages(record: TurnRecord, kept: set[str] = frozenset()) -> list[gr.ChatMessage]:
+def example_requests() -> list[dict[str, str]]:
+    """The empty chat's clickable examples (prompts/replies.yaml)."""
+    return [{"text": text} for text in reply_list("ui_examples")]
+
+
+def chat_buttons(on_space: bool) -> list[str]:
+    """The chat's own buttons: sharing works only on a Space, so locally there is none."""
+    return ["copy", "share"] if on_space else ["copy"]
+
+
+def find_take(session: Optional[Session], round_number: int, number: int) -> Optional[Take]:
+    rnd = next((r for r in session.state.rounds if r.number == round_number), None) if session else None
+    return rnd.takes[number - 1] if rnd is not None and 1 <= number <= len(rnd.takes) else None
+
+
+def chat_messages(record: TurnRecord, kept: set[str] = frozenset(),
+                  session: Optional[Session] = None) -> list[gr.ChatMessage]:
     """One turn: the user's words (escaped), a one- or two-line reply, its details folded, then one
     message per take (own player, download and 👍). The options go under the turn's last message;
     Gradio shows them only under the conversation's last one, so older turns keep theirs (a chat
-    that only grows streams as small diffs, which gradio_client applies correctly)."""
+    that only grows streams as small diffs, which gradio_client applies correctly). A reply that
+    points at takes ("play take 1", "compare") shows them: one player, or two side by side."""
     messages = [gr.ChatMessage(role="user", content=safe_text(record.user))]
     options = [{"label": o, "value": o} for o in record.options]
     summary = record.summary or record.reply
+    shown = [(ref, find_take(session, ref["round"], ref["number"])) for ref in record.shows]
+    shown = [(ref, take) for ref, take in shown if take is not None and take.path]
     messages.append(gr.ChatMessage(role="assistant", content=safe_text(summary),
-                                   options=[] if record.takes else options))
+                                   options=[] if record.takes or shown else options))
     if record.details:
         messages.append(gr.ChatMessage(role="assistant", content=safe_text("\n\n".join(record.details)),
                                        metadata={"title": reply("ui_details_title"), "status": "done"}))
+    if len(shown) == 1:
+        ref, take = shown[0]
+        messages.append(gr.ChatMessage(role="assistant", options=options, content=take_player(
+            take.path, take_label(take, ref["number"], take.path in kept), take=take, round_number=ref["round"])))
+    elif len(shown) == 2:
+        messages.append(gr.ChatMessage(role="assistant", options=options, content=side_by_side(session, shown, kept)))
     for number, take in enumerate(record.takes, start=1):
         is_last = number == len(record.takes)
-        content = take_player(take.path, take_label(take, number, take.path in kept))
+        content = take_player(take.path, take_label(take, number, take.path in kept), take=take,
+                              round_number=record.round or 0)
         messages.append(gr.ChatMessage(role="assistant", options=options if is_last else [], content=content))
     return messages
 
 
-# A take player's settings, read once at import (outside any event, where Gradio builds components).
-PLAYER_PROPS = gr.Audio(buttons=["download"], render=False).get_config()
+def file_url(path: str) -> str:
+    """Where Gradio serves a take in place (the outputs folder is a static path)."""
+    return "/gradio_api/file=" + quote(str(Path(path).resolve()))
 
 
-def take_player(path: str, label_text: str) -> ComponentMessage:
-    """A take's player with its label and download button, built directly: through gr.Audio,
-    Gradio probes the file with ffprobe each time a reply re-sends the chat (0.1 s per take, 4 s
-    per turn at 40 takes). Our WAVs are 16-bit PCM, which every browser plays."""
-    value = FileData(path=path, orig_name=Path(path).name, mime_type="audio/wav").model_dump()
-    args = {"label": label_text, "buttons": ["download"]}
-    return ComponentMessage(component="audio", value=value, constructor_args=args,
-                            props={**PLAYER_PROPS, **args, "value": value})
+def side_by_side(session: Optional[Session], shown: list[tuple[dict[str, int], Take]], kept: set[str]) -> str:
+    """'compare': two players next to each other, each with its seed and what only its prompt says."""
+    prompts = [set(_phrases(_round_prompt(session, ref["round"]))) for ref, _ in shown]
+    cells = []
+    for i, (ref, take) in enumerate(shown):
+        only = [p for p in _phrases(_round_prompt(session, ref["round"])) if p not in prompts[1 - i]]
+        caption = reply("ui_compare_side", number=ref["number"], round=_round_position(session, ref["round"]),
+                        seed=take.seed, kept=take.path in kept, only=html.escape(", ".join(only)))
+        cells.append(f'<div class="compare-side"><p>{caption}</p><audio controls preload="none" '
+                     f'src="{html.escape(file_url(take.path))}"></audio></div>')
+    return f'<div class="compare">{"".join(cells)}</div>'
 
 
-def player_path(content: Any) -> Optional[str]:
-    """The file behind a take's player in the chat (take_player), or None for any other message."""
-    if isinstance(content, ComponentMessage) and content.component == "audio":
-        return content.value.get("path")
-    return None
+def _round_prompt(session: Optional[Session], number: int) -> str:
+    rnd = next((r for r in session.state.rounds if r.number == number), None) if session else None
+    return rnd.prompt if rnd else ""
 
 
-def chat_history(turns: list[TurnRecord], session: Optional[Session]) -> tuple[list[Any], dict[int, tuple[int, int]]]:
-    """The whole chat, rebuilt from the turn records (the kept mark moves when another take is
-    kept), and chat index -> (round, take number) for a 👍 on a take."""
-    kept = kept_paths(session)
-    history: list[Any] = []
-    takes_at: dict[int, tuple[int, int]] = {}
-    for record in turns:
-        messages = chat_messages(record, kept)
-        first_take = len(history) + len(messages) - len(record.takes)
-        for number in range(1, len(record.takes) + 1):
-            takes_at[first_take + number - 1] = (record.round or 0, number)
-        history += messages
-    return history, takes_at
+def _round_position(session: Optional[Session], number: int) -> int:
+    numbers = [r.number for r in session.state.rounds] if session else []
+    return numbers.index(number) + 1 if number in numbers else number
 
 
-def pending_messages(message: str, status: str) -> list[gr.ChatMessage]:
-    """What shows the moment a message is sent: the user's words and a line that says what is happening."""
-    return [gr.ChatMessage(role="user", content=safe_text(message)),
-            gr.ChatMessage(role="assistant", content=status)]
-
-
-def progress_text(fraction: float, label_text: str) -> str:
-    """'take 1 of 2 · 40%'."""
-    return reply("ui_progress", what=label_text, percent=int(round(100 * max(0.0, min(1.0, fraction)))))
+def _phrases(prompt: str) -> list[str]:
+    return [p.strip() for p in re.split(r"[.,;]", prompt) if p.strip()]
 
 
 def visible_history(history: list[Any], start: Optional[int] = None) -> tuple[list[Any], int]:
@@ -164,7 +177,7 @@ def brief_markdown(session: Session | None) -> str:
             if value in (None, []):
                 continue
             text = safe_text(describe_value(value))
-            name = panel_name(path)
+            name = panel_label(path)
             if path in state.user_paths:
                 cells.append(f"{name}: **{text}**")
             elif path in state.inferred_paths:
@@ -175,13 +188,6 @@ def brief_markdown(session: Session | None) -> str:
                 cells.append(f"{name}: {text}")
         lines.append(f"**{control}** · {' · '.join(cells) or '-'}")
     return "\n\n".join(lines) + f"\n\n<small>{reply('ui_brief_legend')}</small>"
-
-
-def panel_name(path: str) -> str:
-    """'Genre', 'BPM', 'Stereo width': the brief panel's name for a field (prompts/labels.yaml)."""
-    name = label(f"panel.{path}")
-    name = label(path) if name == f"panel.{path}" else name
-    return name[:1].upper() + name[1:]
 
 
 def form_values(session: Session | None) -> tuple[str, Optional[float], str, str, str]:
@@ -212,6 +218,26 @@ def backends_text(session: Session | None, llm: str, music: str) -> str:
 def downloads(session: Session | None) -> list[str]:
     rounds = [r for r in (session.state.rounds if session else []) if r.takes]
     return [t.path for t in rounds[-1].takes if t.path and Path(t.path).exists()] if rounds else []
+
+
+def rounds_panel(session: Session | None) -> str:
+    """Every round of the conversation, newest first: its change, its takes (kept marked), each a link."""
+    rounds = [r for r in (session.state.rounds if session else []) if r.takes]
+    if not rounds:
+        return reply("ui_no_rounds")
+    kept = kept_paths(session)
+    lines = []
+    for position, rnd in reversed(list(enumerate(rounds, start=1))):
+        links = []
+        for take in rnd.takes:
+            text = take_label(take, take.number, take.path in kept)
+            if take.path and Path(take.path).exists():
+                links.append(f'<a href="{html.escape(file_url(take.path))}" download="{download_name(take, rnd.number)}">'
+                             f"{html.escape(text)}</a>")
+            else:
+                links.append(reply("ui_expired", label=html.escape(text)))
+        lines.append(reply("ui_round_line", number=position, takes=" · ".join(links)))
+    return "\n\n".join(lines)
 
 
 def last_prompt(session: Session | None) -> str:

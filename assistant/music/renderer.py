@@ -29,6 +29,8 @@ from assistant.templates import reply
 
 log = logging.getLogger(__name__)
 TAIL_S = 3.0  # audio prompt carried into the next section
+SKETCH_SYNTH_SHARE = 0.35  # of a sketch take's time, measured on 3-minute takes; the mix and analysis take the rest
+MUSICGEN_SHARE = 0.95  # of a MusicGen round's time; the mix and analysis of its takes take the rest
 CROSSFADE_S = 0.5
 
 
@@ -198,17 +200,25 @@ class MusicRenderer:
                 notes.append(Note(kind="unavailable", values={"error": str(err)}))
         elif self.unavailable:
             notes.append(Note(kind="still_unavailable"))
+        made = MUSICGEN_SHARE
         if clips is None:
-            clips = []
+            clips, made = [], SKETCH_SYNTH_SHARE
             for index, seed in enumerate(seeds):
-                if progress is not None:
-                    progress(index / len(seeds), reply("progress_take", number=index + 1, total=len(seeds)))
-                buses = render_buses(brief, seed, cancel=cancel)
+                label = reply("progress_take", number=index + 1, total=len(seeds))
+
+                def bars(fraction: float, index: int = index, label: str = label) -> None:
+                    if progress is not None:  # the synthesis is the first share of the round's work
+                        progress(SKETCH_SYNTH_SHARE * (index + fraction) / len(seeds), label)
+
+                buses = render_buses(brief, seed, cancel=cancel, progress=bars)
                 clips.append(unmixed_sketch(*buses))
                 sources.append(Unmixed(clips[-1], SKETCH_RATE, True))
         finished = []
-        for clip in clips:
+        for index, clip in enumerate(clips):
             _check(cancel)
+            if progress is not None:
+                progress(made + (1 - made) * index / len(clips), reply("progress_finish", number=index + 1,
+                                                                       total=len(clips)))
             stereo = post.apply_mix_effects(clip, sample_rate, brief)  # one chain for MusicGen and the sketch
             stereo = post.normalise_loudness(stereo, sample_rate)
             finished.append((stereo, post.analyse(stereo, sample_rate, brief.tempo.bpm)))
@@ -232,7 +242,7 @@ class MusicRenderer:
         for index, window in enumerate(windows):
             def part_progress(fraction: float, label: str, index: int = index) -> None:
                 if progress is not None:  # MusicGen makes every take at once, in one batch
-                    progress((index + fraction) / len(windows), reply("progress_batch", takes=len(seeds),
+                    progress(MUSICGEN_SHARE * (index + fraction) / len(windows), reply("progress_batch", takes=len(seeds),
                                                                      part=index + 1, parts=len(windows)))
 
             part_seeds = [(s + 7919 * index) % 2**32 for s in seeds]

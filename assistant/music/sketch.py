@@ -7,7 +7,7 @@ BPM, the structure's sections in order with changing density, and the mix contro
 from __future__ import annotations
 
 import threading
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 from scipy.signal import butter, fftconvolve, sosfilt
@@ -84,8 +84,10 @@ def render_sketch(brief: MusicBrief, seed: int, duration_s: float | None = None,
 
 
 def render_buses(brief: MusicBrief, seed: int, duration_s: float | None = None,
-                 cancel: Optional[threading.Event] = None) -> tuple[np.ndarray, np.ndarray]:
-    """The sketch before its mix: (main bus, pad bus), mono. A mix edit re-mixes these in milliseconds."""
+                 cancel: Optional[threading.Event] = None,
+                 progress: Optional[Callable[[float], None]] = None) -> tuple[np.ndarray, np.ndarray]:
+    """The sketch before its mix: (main bus, pad bus), mono. A mix edit re-mixes these in milliseconds.
+    `progress` hears the share of bars written, every bar (a 3-minute take moves many times a second)."""
     rng = np.random.default_rng(seed)
     vocab = vocabulary()
     profile = vocab.genre(brief.style.genre)
@@ -115,6 +117,8 @@ def render_buses(brief: MusicBrief, seed: int, duration_s: float | None = None,
     for bar in range(bars_total + 1):
         if cancel is not None and cancel.is_set():
             raise InterruptedError("generation cancelled")
+        if progress is not None:
+            progress(bar / (bars_total + 1))
         section = sections[min(len(sections) - 1, bar * len(sections) // max(1, bars_total))]
         drum_g, bass_g, chord_g, pad_g, lead_g = DENSITY.get(section, DEFAULT_DENSITY)
         chord = progression[bar % len(progression)]
