@@ -34,6 +34,7 @@ SPELLING_MAX_EDITS_LONG = 2
 REMIX_SOURCE_S = 900.0  # seconds of unmixed take audio kept in memory for instant mix edits (~115 MB)
 MAX_CONVERSATIONS_KEPT = 200  # conversations the web app can restore after a page reload
 PROGRESS_EVERY_S = 0.25  # how often the chat's progress line is redrawn while generating
+BPM_ANALYSIS_S = 30.0  # the tempo of a take is measured on at most this much of its middle (a 3-minute take: 1 s, not 7)
 PENDING_AFTER_S = 0.3  # a turn still running after this shows the user's message and a progress line
 
 __all__ = [
@@ -42,5 +43,5 @@ __all__ = [
     "MAX_TAKES", "MUSICGEN_WINDOW_S", "DECODE_BUCKETS", "DECODE_CHECK_EVERY", "MAX_CONCURRENT_GENERATIONS", "MAX_QUEUE", "MAX_UPLOAD_BYTES", "MAX_FILES_PER_CONVERSATION", "MAX_TOTAL_MB",
     "GENERATION_TIMEOUT_S", "MAX_HISTORY_MESSAGES", "MAX_LISTED_ITEMS", "REFERENCE_MAX_WORDS", "REFERENCE_FUZZY_MIN_LETTERS",
     "REFERENCE_FUZZY_CUTOFF", "REFERENCE_MAX_MOODS", "TEMPO_WORD_MIN_CHANGE", "SPELLING_MIN_LETTERS", "SPELLING_LONG_WORD", "SPELLING_MAX_EDITS_LONG",
-    "FALLBACK_BPM", "MIN_SECTION_S", "REMIX_SOURCE_S", "MAX_CONVERSATIONS_KEPT", "PROGRESS_EVERY_S", "PENDING_AFTER_S",
+    "FALLBACK_BPM", "MIN_SECTION_S", "REMIX_SOURCE_S", "MAX_CONVERSATIONS_KEPT", "PROGRESS_EVERY_S", "PENDING_AFTER_S", "BPM_ANALYSIS_S",
 ]

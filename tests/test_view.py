@@ -150,5 +150,5 @@ def test_the_prompt_box_shows_what_each_window_sends_and_the_negative_prompt() -
         f"part {i} ({w.section}), {w.seconds:g} s: {w.prompt}" for i, w in enumerate(rnd.windows, start=1)]
     assert shown[-1] == "steered away from: vocals"
     session.send("new song")
-    session.send("house at 124 bpm with piano, go")
+    session.send("house at 124 bpm with piano, 10 seconds, go")
     assert last_prompt(session) == session.state.rounds[-1].prompt  # one window: the prompt itself

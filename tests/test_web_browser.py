@@ -177,6 +177,7 @@ def test_the_web_app_as_people_use_it(tmp_path: Path) -> None:
         steps.done("phone layout")
 
         # 8. Clear starts a new conversation: the next message doesn't bring the old one back.
+        page.once("dialog", lambda dialog: dialog.accept())  # the trash icon asks first
         page.locator("#chat button[aria-label='Clear']").click()
         expect(page.locator("#brief")).to_contain_text("No brief yet", timeout=10000)  # the server has cleared
         box = page.locator("#message textarea")
@@ -188,3 +189,162 @@ def test_the_web_app_as_people_use_it(tmp_path: Path) -> None:
         browser.close()
     print("\n" + steps.report())
     assert (shots / "phone-390x844.png").stat().st_size > 10000
+
+
+SLOT_TEXT = re.compile(r"duration_s|tempo\.bpm|style\.")
+
+
+def take_rows(chat):
+    return chat.locator(".message-row.bot-row:has(.minimal-audio-player)")
+
+
+@needs_chromium
+def test_the_second_pass_in_the_browser(tmp_path: Path) -> None:
+    """Each step is a fault of the web app's second pass; each failed on the main before it."""
+    from playwright.sync_api import expect, sync_playwright
+
+    out = tmp_path / "takes"
+    out.mkdir()
+    shots = Path(os.environ.get("MUSICBRIEF_SCREENSHOTS", str(tmp_path)))
+    shots.mkdir(parents=True, exist_ok=True)
+    steps = Steps()
+    seen_text: list[str] = []
+    with running_app(out) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.goto(url)
+        chat, box = page.locator("#chat"), page.locator("#message textarea")
+        expect(box).to_be_editable(timeout=30000)
+        expect(chat).to_contain_text("make a cool song", timeout=10000)  # example chips on the empty chat
+        assert page.locator("#stop").is_disabled()  # nothing runs
+        assert page.locator("#chat button[aria-label='Share']").filter(visible=True).count() == 0
+        steps.done("page loaded: examples shown, Stop disabled")
+
+        # 1. Typing during a round: the box keeps it; a message sent then waits, and the round is not stopped.
+        box.fill("techno at 130 bpm, 20 seconds, go")
+        box.press("Enter")
+        expect(chat).to_contain_text("take 1 of 2", timeout=10000)
+        assert page.locator("#stop").is_enabled()
+        box.fill("make it brighter")
+        box.press("Enter")  # sent during the round
+        expect(chat).to_contain_text("Waiting", timeout=5000)
+        box.fill("half typed, not sent")
+        expect(take_rows(chat)).to_have_count(4, timeout=60000)  # the round's 2 takes, then the brighter re-mix's 2
+        expect(chat).to_contain_text("Brightness: bright", timeout=10000)
+        assert "Stopped" not in chat.inner_text()
+        page.wait_for_timeout(800)
+        assert box.input_value() == "half typed, not sent"
+        expect(page.locator("#stop")).to_be_disabled(timeout=5000)
+        seen_text.append(page.locator("body").inner_text())
+        steps.done("message sent during a round answered after it; typed text kept")
+
+        # 2. "play take 1" keeps nothing; "compare" shows two players side by side.
+        box.fill("play take 1")
+        box.press("Enter")
+        expect(chat).to_contain_text("Here is take 1", timeout=10000)
+        assert "kept ★" not in chat.inner_text()
+        box.fill("compare")
+        box.press("Enter")
+        sides = chat.locator(".compare .compare-side")
+        expect(sides).to_have_count(2, timeout=10000)
+        expect(sides.nth(0).locator("audio")).to_have_count(1)
+        a, b = sides.nth(0).bounding_box(), sides.nth(1).bounding_box()
+        assert abs(a["y"] - b["y"]) < 5 and b["x"] > a["x"] + a["width"] - 5  # side by side
+        steps.done("play take 1 keeps nothing; compare side by side")
+
+        # 3. 👍 take 2, then an edit: take 2 is still "take 2 · kept ★"; a 👍 on the first round says what it did.
+        likes = chat.locator(".message-row.bot-row:has(.minimal-audio-player) + .message-buttons button[aria-label='Like']")
+        likes.nth(3).click()  # take 2 of the latest round
+        expect(chat).to_contain_text("Keeping take 2", timeout=10000)
+        expect(chat.get_by_role("button", name="Faster")).to_be_visible(timeout=5000)  # the quick actions stay
+        box.fill("a bit faster")
+        box.press("Enter")
+        expect(take_rows(chat)).to_have_count(7, timeout=60000)  # + the played take 1 earlier, + 2 new takes
+        expect(take_rows(chat).last).to_contain_text("take 2 · ", timeout=5000)
+        expect(take_rows(chat).last).to_contain_text("kept ★")
+        likes.nth(0).click()  # take 1 of the first round
+        expect(chat).to_contain_text("of round 1", timeout=10000)
+        steps.done("kept take keeps its label after an edit; 👍 on round 1 answered")
+
+        # 4. The form edits values: hyperpop at 140, with no question.
+        page.get_by_role("button", name="Edit the brief").click()
+        genre = page.locator("#edit-genre textarea, #edit-genre input").first
+        genre.fill("hyperpop")
+        page.locator("#edit-bpm input").fill("140")
+        rows = take_rows(chat).count()
+        page.locator("#apply").click()
+        expect(take_rows(chat)).to_have_count(rows + 2, timeout=60000)
+        expect(page.locator("#brief")).to_contain_text("hyperpop", timeout=30000)
+        expect(page.locator("#brief")).to_contain_text("140", timeout=30000)
+        assert "new song, or a change" not in chat.inner_text()
+        steps.done("form: hyperpop at 140 applied")
+
+        # 5. Words: no slot path in a refusal.
+        box.fill("make it 300 seconds long")
+        box.press("Enter")
+        expect(chat).to_contain_text("300 seconds is outside", timeout=10000)
+        seen_text.append(page.locator("body").inner_text())
+        steps.done("a refused length in words")
+
+        # 6. A 3-minute round: the progress line moves at least every 2 s; Stop; "try again" brings takes.
+        box.fill("make it 3 minutes long")
+        box.press("Enter")
+        status = chat.locator(".message-row.bot-row").last
+        expect(chat).to_contain_text("of 2 ·", timeout=10000)
+        changes, last, last_at, longest = 0, None, time.perf_counter(), 0.0
+        until = time.perf_counter() + 8
+        while time.perf_counter() < until:
+            text = status.inner_text()
+            now = time.perf_counter()
+            if text != last:
+                longest, last, last_at, changes = max(longest, now - last_at), text, now, changes + 1
+            page.wait_for_timeout(200)
+        longest = max(longest, time.perf_counter() - last_at)
+        assert changes >= 4 and longest <= 2.0, (changes, longest)
+        page.locator("#stop").click()
+        expect(chat).to_contain_text("Stopped", timeout=10000)
+        before = take_rows(chat).count()
+        box.fill("try again")
+        box.press("Enter")
+        expect(take_rows(chat)).to_have_count(before + 2, timeout=120000)
+        steps.done(f"3-minute round: progress changed {changes} times in 8 s (longest {longest:.1f} s); "
+                   "stopped; try again made takes")
+        page.screenshot(path=str(shots / "desktop-second-pass.png"))
+        seen_text.append(page.locator("body").inner_text())
+
+        # 7. New song, then the app's own example, asks the style.
+        rows = take_rows(chat).count()
+        box.fill("make it 5 seconds long")
+        box.press("Enter")
+        expect(take_rows(chat)).to_have_count(rows + 2, timeout=60000)
+        chat.get_by_role("button", name="New song").click()
+        expect(chat).to_contain_text("Starting a new song", timeout=10000)
+        box.fill("make a cool song")
+        box.press("Enter")
+        expect(chat).to_contain_text("What style should it be?", timeout=10000)
+        assert "I didn't find anything" not in chat.inner_text()
+        seen_text.append(page.locator("body").inner_text())
+        steps.done("New song, then 'make a cool song' asks the style")
+        assert not any(SLOT_TEXT.search(t) for t in seen_text), [SLOT_TEXT.findall(t) for t in seen_text]
+
+        # 8. A phone after a round: the input, Stop and a take player all in the viewport.
+        rows = take_rows(chat).count()
+        chat.get_by_role("button", name="house").click()
+        expect(take_rows(chat)).to_have_count(rows + 2, timeout=60000)
+        phone = context.new_page()
+        phone.set_viewport_size({"width": 390, "height": 844})
+        phone.goto(url)
+        expect(take_rows(phone.locator("#chat"))).to_have_count(rows + 2, timeout=30000)
+        phone.wait_for_timeout(1500)
+        inside = lambda box_: box_ is not None and box_["y"] >= 0 and box_["y"] + box_["height"] <= 844  # noqa: E731
+        assert inside(phone.locator("#message textarea").bounding_box())
+        assert inside(phone.locator("#stop").bounding_box())
+        players = take_rows(phone.locator("#chat"))
+        assert any(inside(players.nth(i).bounding_box()) for i in range(players.count()))
+        chips = phone.locator("#chat .options").last.bounding_box()
+        assert chips is not None and chips["height"] < 60  # one row of chips, not a column of buttons
+        phone.screenshot(path=str(shots / "phone-second-pass-390x844.png"))
+        steps.done("phone: input, Stop and a take in view; chips in one row")
+        browser.close()
+    print("\n" + steps.report())

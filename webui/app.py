@@ -222,6 +222,7 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=300):
                 chatbot = gr.Chatbot(height="62vh", label="Chat", feedback_options=("Like",), elem_id="chat",
+                                     elem_classes=[] if on_space else ["no-share"],
                                      group_consecutive_messages=False, examples=view.example_requests(),
                                      buttons=view.chat_buttons(on_space))
                 with gr.Row(elem_id="input-row"):

@@ -143,6 +143,75 @@ def _phrases(prompt: str) -> list[str]:
     return [p.strip() for p in re.split(r"[.,;]", prompt) if p.strip()]
 
 
+# A take player's settings, read once at import (outside any event, where Gradio builds components).
+PLAYER_PROPS = gr.Audio(buttons=["download"], render=False).get_config()
+
+
+def take_player(path: str, label_text: str, take: Optional[Take] = None, round_number: int = 0) -> ComponentMessage:
+    """A take's player with its label and download button, built directly: through gr.Audio,
+    Gradio probes the file with ffprobe each time a reply re-sends the chat (0.1 s per take, 4 s
+    per turn at 40 takes). Our WAVs are 16-bit PCM, which every browser plays. The download is
+    named take first ('take2-seed184467-round03.wav'), so a phone's shortened name stays readable."""
+    name = Path(path).name if take is None else download_name(take, round_number)
+    value = FileData(path=path, orig_name=name, mime_type="audio/wav").model_dump()
+    args = {"label": label_text, "buttons": ["download"]}
+    return ComponentMessage(component="audio", value=value, constructor_args=args,
+                            props={**PLAYER_PROPS, **args, "value": value})
+
+
+def download_name(take: Take, round_number: int) -> str:
+    kind = "sketch" if take.sketch else "take"
+    return f"{kind}{take.number}-seed{take.seed}-round{round_number:02d}.wav"
+
+
+def player_path(content: Any) -> Optional[str]:
+    """The file behind a take's player in the chat (take_player), or None for any other message."""
+    if isinstance(content, ComponentMessage) and content.component == "audio":
+        return content.value.get("path")
+    return None
+
+
+def chat_history(turns: list[TurnRecord], session: Optional[Session]) -> tuple[list[Any], dict[int, tuple[int, int]]]:
+    """The whole chat, rebuilt from the turn records (the kept mark moves when another take is
+    kept), and chat index -> (round, take number) for a 👍 on a take."""
+    kept = kept_paths(session)
+    history: list[Any] = []
+    takes_at: dict[int, tuple[int, int]] = {}
+    for record in turns:
+        messages = chat_messages(record, kept, session)
+        first_take = len(history) + len(messages) - len(record.takes)
+        for number in range(1, len(record.takes) + 1):
+            takes_at[first_take + number - 1] = (record.round or 0, number)
+        if len(record.shows) == 1:  # "play take 1": its player has a 👍 too
+            ref = record.shows[0]
+            takes_at[first_take - 1] = (ref["round"], ref["number"])
+        history += messages
+    return history, takes_at
+
+
+def in_flight(session: Optional[Session], status: str) -> list[gr.ChatMessage]:
+    """The turn that runs (its words and what is happening) and the turns that wait behind it."""
+    if session is None:
+        return []
+    running = session.running
+    out = pending_messages(session.user_text(running), status) if running is not None else []
+    for action in session.waiting:
+        out += pending_messages(session.user_text(action), reply("ui_waiting"))
+    return out
+
+
+def pending_messages(message: str, status: str) -> list[gr.ChatMessage]:
+    """What shows the moment a message is sent: the user's words and a line that says what is happening."""
+    return [gr.ChatMessage(role="user", content=safe_text(message)),
+            gr.ChatMessage(role="assistant", content=status)]
+
+
+def progress_text(fraction: float, label_text: str, eta_s: Optional[float] = None) -> str:
+    """'take 1 of 2 · 40% · about 12 s left'."""
+    eta = f"{max(1, round(eta_s))}" if eta_s is not None and eta_s >= 1 else ""
+    return reply("ui_progress", what=label_text, percent=int(round(100 * max(0.0, min(1.0, fraction)))), eta=eta)
+
+
 def visible_history(history: list[Any], start: Optional[int] = None) -> tuple[list[Any], int]:
     """What is sent back to the browser: the last MAX_HISTORY_MESSAGES messages (each reply re-sends
     the history, so it must stay bounded), with takes whose files were cleaned up shown as expired
@@ -247,7 +316,7 @@ def last_prompt(session: Session | None) -> str:
         return ""
     rnd = session.state.rounds[-1]
     lines = [rnd.prompt] if len(rnd.windows) < 2 else [
-        reply("ui_window_prompt", number=i, section=w.section or "", seconds=f"{w.seconds:g}", prompt=w.prompt)
+        reply("ui_window_prompt", number=i, section=w.section or "", seconds=f"{w.seconds:.0f}", prompt=w.prompt)
         for i, w in enumerate(rnd.windows, start=1)]
     if rnd.negative_prompt:
         lines.append(reply("ui_negative_prompt", negative=rnd.negative_prompt))

@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 import soundfile as sf
 
+from assistant import limits
 from assistant.brief import MusicBrief
 from assistant.music.takes import Analysis
 
@@ -23,7 +24,7 @@ SILENCE_DB = -50.0
 
 
 def normalise_loudness(audio: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS,
-                       passes: int = 3) -> np.ndarray:
+                       passes: int = 3, on_pass: Optional[Callable[[], None]] = None) -> np.ndarray:
     """Integrated loudness to the target, then a peak ceiling so nothing clips. One pass (an
     instant re-mix) lands within about a dB; three settle it to 0.5 LU."""
     import pyloudnorm
@@ -36,6 +37,8 @@ def normalise_loudness(audio: np.ndarray, sample_rate: int, target_lufs: float =
     limiter = pb.Pedalboard([pb.Limiter(threshold_db=-1.5, release_ms=80)])
     for _ in range(passes):  # gain, then limit the peaks the gain pushed over, then re-measure
         loudness = meter.integrated_loudness(audio)
+        if on_pass is not None:  # a long take's progress moves between passes
+            on_pass()
         if not np.isfinite(loudness) or abs(loudness - target_lufs) < 0.5:
             break
         audio = audio * (10 ** ((target_lufs - loudness) / 20))
@@ -80,6 +83,10 @@ def estimate_bpm(audio: np.ndarray, sample_rate: int, expected: Optional[float] 
     mono = audio.mean(axis=1) if audio.ndim == 2 else audio
     if len(mono) < 2 * sample_rate or not np.any(mono):
         return None
+    excerpt = int(limits.BPM_ANALYSIS_S * sample_rate)  # a steady tempo reads the same from its middle
+    if len(mono) > excerpt:
+        middle = (len(mono) - excerpt) // 2
+        mono = mono[middle: middle + excerpt]
     onset = librosa.onset.onset_strength(y=mono.astype(np.float32), sr=sample_rate, hop_length=256)
     tempo = float(np.atleast_1d(librosa.feature.tempo(onset_envelope=onset, sr=sample_rate, hop_length=256,
                                                       start_bpm=expected or 120))[0])

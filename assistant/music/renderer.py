@@ -30,6 +30,7 @@ from assistant.templates import reply
 log = logging.getLogger(__name__)
 TAIL_S = 3.0  # audio prompt carried into the next section
 SKETCH_SYNTH_SHARE = 0.35  # of a sketch take's time, measured on 3-minute takes; the mix and analysis take the rest
+FINISH_STEPS = 6  # progress points while a take is finished: the mix, up to four loudness passes, the analysis
 MUSICGEN_SHARE = 0.95  # of a MusicGen round's time; the mix and analysis of its takes take the rest
 CROSSFADE_S = 0.5
 
@@ -216,11 +217,18 @@ class MusicRenderer:
         finished = []
         for index, clip in enumerate(clips):
             _check(cancel)
-            if progress is not None:
-                progress(made + (1 - made) * index / len(clips), reply("progress_finish", number=index + 1,
-                                                                       total=len(clips)))
+            label = reply("progress_finish", number=index + 1, total=len(clips))
+            steps = iter(range(FINISH_STEPS))
+
+            def step(index: int = index, label: str = label, steps: Iterator[int] = steps) -> None:
+                if progress is not None:  # mix, each loudness pass, analysis: a 3-minute take moves every second
+                    progress(made + (1 - made) * (index + next(steps, FINISH_STEPS - 1) / FINISH_STEPS) / len(clips),
+                             label)
+
+            step()
             stereo = post.apply_mix_effects(clip, sample_rate, brief)  # one chain for MusicGen and the sketch
-            stereo = post.normalise_loudness(stereo, sample_rate)
+            stereo = post.normalise_loudness(stereo, sample_rate, on_pass=step)
+            step()
             finished.append((stereo, post.analyse(stereo, sample_rate, brief.tempo.bpm)))
         _check(cancel)  # the last moment to stop: a cancelled round writes no file at all
         takes = []

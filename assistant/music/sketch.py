@@ -10,7 +10,7 @@ import threading
 from typing import Callable, Optional
 
 import numpy as np
-from scipy.signal import butter, fftconvolve, sosfilt
+from scipy.signal import butter, oaconvolve, sosfilt
 
 from assistant.brief import MusicBrief
 from assistant.music.audio import apply_mix_effects
@@ -161,8 +161,8 @@ def unmixed(dry: np.ndarray, pad: np.ndarray) -> np.ndarray:
     left, right = dry + pad + side, dry + pad - side
     impulse = np.random.default_rng(0).standard_normal(int(1.2 * SAMPLE_RATE)) * _env(int(1.2 * SAMPLE_RATE), 0.01, 0.35)
     impulse /= np.abs(impulse).sum() / 4
-    left = left + 0.12 * fftconvolve(left, impulse)[: len(left)]
-    right = right + 0.12 * fftconvolve(right, impulse[::-1])[: len(right)]
+    left = left + 0.12 * oaconvolve(left, impulse)[: len(left)]
+    right = right + 0.12 * oaconvolve(right, impulse[::-1])[: len(right)]
     stereo = np.stack([left, right], axis=1)
     peak = np.abs(stereo).max() or 1.0
     return (stereo / peak * 0.8).astype(np.float32)
