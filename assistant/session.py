@@ -304,7 +304,8 @@ class Session:
         return RenderRequest(brief=rnd.brief, seeds=rnd.seeds, round_number=rnd.number, windows=rnd.windows,
                              negative_prompt=rnd.negative_prompt, keep_paths=self._kept_paths())
 
-    def _remix(self, cancel: threading.Event) -> Optional[tuple[list[Take], list[Note]]]:
+    def _remix(self, cancel: threading.Event, progress: Optional[ProgressFn] = None
+               ) -> Optional[tuple[list[Take], list[Note]]]:
         """A mix-only edit re-mixes the takes it edits (instantly); None when that can't be done."""
         rnd = self.state.rounds[-1]
         source = next((r for r in self.state.rounds if r.number == rnd.remix_of), None)
@@ -312,7 +313,7 @@ class Session:
             return None
         try:
             return self.music.remix_round(self._request(), source.takes, folder_name=self.conversation_id,
-                                          cancel=cancel)
+                                          cancel=cancel, progress=progress)
         except InterruptedError:
             raise
         except Exception:  # a failed re-mix falls back to generating the round
@@ -336,7 +337,7 @@ class Session:
         unavailable_before = self.music.unavailable
         try:
             started = time.perf_counter()
-            remixed = self._remix(cancel) if self.state.rounds[-1].remix_of is not None else None
+            remixed = self._remix(cancel, progress) if self.state.rounds[-1].remix_of is not None else None
             if remixed is not None:
                 takes, notes = remixed
                 done = reply_text("remixed", takes=len(takes), seconds=f"{time.perf_counter() - started:.2f}")

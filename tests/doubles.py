@@ -11,7 +11,7 @@ from typing import Any, Optional, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from assistant.llm import MAX_TOKENS, LLMError
-from assistant.music import Note, RenderRequest, Take
+from assistant.music import Note, RenderRequest, Take, ProgressFn
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -79,7 +79,8 @@ class FlakyRenderer:
                 for i, s in enumerate(request.seeds)], []
 
     def remix_round(self, request: RenderRequest, source: list[Take], folder_name: str = "s",
-                    cancel: Optional[threading.Event] = None) -> Optional[tuple[list[Take], list[Note]]]:
+                    cancel: Optional[threading.Event] = None, progress: Optional[ProgressFn] = None
+                    ) -> Optional[tuple[list[Take], list[Note]]]:
         return None
 
     def keep(self, paths: list[str]) -> None:

@@ -105,12 +105,18 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
 
     def take_in(message: Any, conv: Optional[Conversation], llm: str, music: str, takes: Any,
                 duration: Any) -> list[Any]:
-        """The moment Enter or Send is pressed: the box is emptied (once, now) and the message shows,
-        as waiting when a round is running. It never stops that round; only Stop does."""
+        """The moment Enter or Send is pressed: the box is emptied (once, now). Behind a running round
+        the message shows at once as waiting (it never stops that round; only Stop does); otherwise
+        its turn draws it, with its reply when that is quick (one redraw, not two)."""
         message = message if isinstance(message, str) else str(message or "")
         if not message.strip():
             return [gr.skip()] * len(outs)
+        was_busy = conv is not None and conv.session.busy
         conv = post(Say(text=message), conv, llm, music, takes, duration)
+        if not was_busy:
+            quiet: list[Any] = ["", gr.skip(), conv, *[gr.skip()] * (len(outs) - 6), conv.key, gr.skip(),
+                                gr.update(interactive=True)]  # the box, the conversation, its key, Stop
+            return quiet
         return ["", *outputs(conv)[1:]]
 
     @on_gpu(gpu_seconds)
@@ -136,7 +142,10 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
                 continue
             elif isinstance(event, Finished):
                 status, eta_at, start = "", None, None
-                yield [*outputs(conv), gr.skip()]
+                if session.busy:  # the next turn starts: show this one finished (the last is drawn below)
+                    yield [*outputs(conv), gr.skip()]
+                continue
+            if now - began < limits.PENDING_AFTER_S:  # a quick turn (an answer, an instant re-mix) is drawn once
                 continue
             if eta_at is not None and now - drawn >= limits.PROGRESS_EVERY_S:
                 progress, at = eta_at
@@ -144,7 +153,7 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
                 status = view.progress_text(progress.fraction, progress.label, eta)
                 drawn = now
                 yield [*outputs(conv, status=status, start=start), gr.skip()]
-            elif event is None and now - began >= limits.PENDING_AFTER_S and not status:
+            elif event is None and not status:
                 status = reply("ui_working")
                 yield [*outputs(conv, status=status, start=start), gr.skip()]
         log.info("turns drawn in %.3f s", time.perf_counter() - began)

@@ -16,6 +16,7 @@ import soundfile as sf
 
 from assistant import limits
 from assistant.brief import MusicBrief
+from assistant.music.loudness import integrated_loudness
 from assistant.music.takes import Analysis
 
 TARGET_LUFS = -14.0
@@ -27,16 +28,20 @@ def normalise_loudness(audio: np.ndarray, sample_rate: int, target_lufs: float =
                        passes: int = 3, on_pass: Optional[Callable[[], None]] = None) -> np.ndarray:
     """Integrated loudness to the target, then a peak ceiling so nothing clips. One pass (an
     instant re-mix) lands within about a dB; three settle it to 0.5 LU."""
-    import pyloudnorm
+    return normalised(audio, sample_rate, target_lufs, passes, on_pass)[0]
 
+
+def normalised(audio: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS, passes: int = 3,
+               on_pass: Optional[Callable[[], None]] = None) -> tuple[np.ndarray, Optional[float]]:
+    """normalise_loudness, and the loudness it ends at (measured, then moved by the exact gain of
+    the last scaling), so the analysis needn't measure the take again."""
     if len(audio) < sample_rate // 2 or not np.any(audio):
-        return audio
+        return audio, None
     import pedalboard as pb
 
-    meter = pyloudnorm.Meter(sample_rate)
     limiter = pb.Pedalboard([pb.Limiter(threshold_db=-1.5, release_ms=80)])
     for _ in range(passes):  # gain, then limit the peaks the gain pushed over, then re-measure
-        loudness = meter.integrated_loudness(audio)
+        loudness = integrated_loudness(audio, sample_rate)
         if on_pass is not None:  # a long take's progress moves between passes
             on_pass()
         if not np.isfinite(loudness) or abs(loudness - target_lufs) < 0.5:
@@ -45,13 +50,15 @@ def normalise_loudness(audio: np.ndarray, sample_rate: int, target_lufs: float =
         stereo = audio.T if audio.ndim == 2 else audio[None, :]
         limited = limiter(stereo.astype(np.float32), sample_rate)
         audio = limited.T if audio.ndim == 2 else limited[0]
-    loudness = meter.integrated_loudness(audio)
+    loudness = integrated_loudness(audio, sample_rate)
     if np.isfinite(loudness) and loudness > target_lufs:  # turning down never clips
         audio = audio * (10 ** ((target_lufs - loudness) / 20))
+        loudness = target_lufs
     peak = np.abs(audio).max()
     if peak > TRUE_PEAK_CEILING:
         audio = audio * (TRUE_PEAK_CEILING / peak)
-    return audio.astype(np.float32)
+        loudness += 20 * np.log10(TRUE_PEAK_CEILING / peak)
+    return audio.astype(np.float32), (float(loudness) if np.isfinite(loudness) else None)
 
 
 def apply_mix_effects(audio: np.ndarray, sample_rate: int, brief: MusicBrief) -> np.ndarray:
@@ -96,14 +103,13 @@ def estimate_bpm(audio: np.ndarray, sample_rate: int, expected: Optional[float] 
 
 
 def analyse(audio: np.ndarray, sample_rate: int, expected_bpm: Optional[float] = None,
-            measured_bpm: Optional[float] = None) -> Analysis:
-    """`measured_bpm` skips the tempo estimate when it is known (a re-mix keeps the tempo)."""
-    import pyloudnorm
-
+            measured_bpm: Optional[float] = None, loudness_lufs: Optional[float] = None) -> Analysis:
+    """`measured_bpm` skips the tempo estimate when it is known (a re-mix keeps the tempo), and
+    `loudness_lufs` the loudness measurement (normalised() has just measured it)."""
     mono = audio.mean(axis=1) if audio.ndim == 2 else audio
-    loudness = None
-    if len(audio) >= sample_rate // 2 and np.any(audio):
-        value = pyloudnorm.Meter(sample_rate).integrated_loudness(audio)
+    loudness = round(loudness_lufs, 1) if loudness_lufs is not None else None
+    if loudness is None and len(audio) >= sample_rate // 2 and np.any(audio):
+        value = integrated_loudness(audio, sample_rate)
         loudness = round(float(value), 1) if np.isfinite(value) else None
     threshold = 10 ** (SILENCE_DB / 20)
     loud = np.nonzero(np.abs(mono) > threshold)[0]

@@ -139,7 +139,8 @@ class MusicRenderer:
         return "musicgen" if self.model is not None and self.unavailable is None else "sketch"
 
     def remix_round(self, request: RenderRequest, source: list[Take], folder_name: str = "session",
-                    cancel: Optional[threading.Event] = None) -> Optional[tuple[list[Take], list[Note]]]:
+                    cancel: Optional[threading.Event] = None, progress: Optional[ProgressFn] = None
+                    ) -> Optional[tuple[list[Take], list[Note]]]:
         """`source` takes through the request's mix, without generating: well under a second for two
         10 s takes. None when a take's unmixed audio is gone (then the round is generated)."""
         sources = [self.unmixed.get(t.path) for t in source]
@@ -147,12 +148,17 @@ class MusicRenderer:
             return None
         def remix(take: Take, unmixed: Unmixed) -> tuple[np.ndarray, Analysis, Take, Unmixed]:
             _check(cancel)
-            stereo = post.normalise_loudness(unmixed.mixed(request.brief), unmixed.sample_rate, passes=1)
+            stereo, lufs = post.normalised(unmixed.mixed(request.brief), unmixed.sample_rate, passes=1)
             bpm = take.analysis.bpm if take.analysis else None
-            return stereo, post.analyse(stereo, unmixed.sample_rate, measured_bpm=bpm), take, unmixed
+            return stereo, post.analyse(stereo, unmixed.sample_rate, measured_bpm=bpm, loudness_lufs=lufs), take, unmixed
 
+        label = reply("progress_remix", takes=len(source))
+        if progress is not None:  # a long take's re-mix takes seconds: the chat says so
+            progress(0.0, label)
         with ThreadPoolExecutor(max_workers=len(sources)) as pool:  # the filters release the GIL
             mixed = list(pool.map(remix, source, sources))
+        if progress is not None:
+            progress(0.9, label)
         _check(cancel)
         takes = []
         folder = self.output_dir / folder_name
@@ -227,9 +233,9 @@ class MusicRenderer:
 
             step()
             stereo = post.apply_mix_effects(clip, sample_rate, brief)  # one chain for MusicGen and the sketch
-            stereo = post.normalise_loudness(stereo, sample_rate, on_pass=step)
+            stereo, lufs = post.normalised(stereo, sample_rate, on_pass=step)
             step()
-            finished.append((stereo, post.analyse(stereo, sample_rate, brief.tempo.bpm)))
+            finished.append((stereo, post.analyse(stereo, sample_rate, brief.tempo.bpm, loudness_lufs=lufs)))
         _check(cancel)  # the last moment to stop: a cancelled round writes no file at all
         takes = []
         folder = self.output_dir / folder_name
