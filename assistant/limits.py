@@ -16,6 +16,7 @@ MIN_SECTION_S = 6.0  # the shortest window a multi-section piece is generated in
 DECODE_BUCKETS = (64, 128, 256, 384, 512, 768, 1024, 1504)  # K/V lengths with one CUDA graph each
 DECODE_CHECK_EVERY = 25  # graph replays between host syncs (tokens out, progress, cancel): 0.5 s of audio
 MAX_CONCURRENT_GENERATIONS = 2  # Gradio queue concurrency
+MAX_WAITING_TURNS = 4  # turns one conversation may have waiting behind its running one
 MAX_QUEUE = 32  # requests waiting beyond that are refused with a message
 MAX_UPLOAD_BYTES = 1024  # the app has no upload component; Gradio's upload route is capped at this
 MAX_FILES_PER_CONVERSATION = 48  # oldest rounds' WAVs go first (a kept take stays)
@@ -40,7 +41,7 @@ PENDING_AFTER_S = 0.3  # a turn still running after this shows the user's messag
 __all__ = [
     "GENRE_MAX_WORDS", "MAX_INFLUENCES", "THEME_MAX_WORDS", "LYRIC_MIN_LINES", "LYRIC_MAX_MOODS", "SUBJECT_MAX_WORDS", "SUBJECT_MOOD_MARGIN", "NAME_MAX_WORDS",
     "BPM_MAX", "BPM_MIN", "DURATION_MAX_S", "DURATION_MIN_S", "MAX_ITEMS", "MAX_WORDS", "MAX_MESSAGE_CHARS",
-    "MAX_TAKES", "MUSICGEN_WINDOW_S", "DECODE_BUCKETS", "DECODE_CHECK_EVERY", "MAX_CONCURRENT_GENERATIONS", "MAX_QUEUE", "MAX_UPLOAD_BYTES", "MAX_FILES_PER_CONVERSATION", "MAX_TOTAL_MB",
+    "MAX_TAKES", "MUSICGEN_WINDOW_S", "DECODE_BUCKETS", "DECODE_CHECK_EVERY", "MAX_CONCURRENT_GENERATIONS", "MAX_QUEUE", "MAX_WAITING_TURNS", "MAX_UPLOAD_BYTES", "MAX_FILES_PER_CONVERSATION", "MAX_TOTAL_MB",
     "GENERATION_TIMEOUT_S", "MAX_HISTORY_MESSAGES", "MAX_LISTED_ITEMS", "REFERENCE_MAX_WORDS", "REFERENCE_FUZZY_MIN_LETTERS",
     "REFERENCE_FUZZY_CUTOFF", "REFERENCE_MAX_MOODS", "TEMPO_WORD_MIN_CHANGE", "SPELLING_MIN_LETTERS", "SPELLING_LONG_WORD", "SPELLING_MAX_EDITS_LONG",
     "FALLBACK_BPM", "MIN_SECTION_S", "REMIX_SOURCE_S", "MAX_CONVERSATIONS_KEPT", "PROGRESS_EVERY_S", "PENDING_AFTER_S", "BPM_ANALYSIS_S",

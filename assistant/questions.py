@@ -64,7 +64,7 @@ def _tempo_options(brief: MusicBrief) -> list[str]:
     points = [("slow", lo), ("mid-tempo", round((lo + hi) / 2)), ("fast", hi)]
     if hi - lo >= 40:  # wide ranges (jazz, metal) deserve an extra step
         points.insert(2, ("uptempo", round(lo + (hi - lo) * 0.75)))
-    return [f"{bpm} BPM, {word}" for word, bpm in points]
+    return [f"{bpm} BPM, {vocab.tempo_band(bpm)}" for _, bpm in points]  # one word per BPM range, as everywhere
 
 
 def _palette_options(brief: MusicBrief) -> list[str]:

@@ -132,6 +132,10 @@ class Session:
         (`run=False`: once `run_pending` is called, when a web queue gives the conversation its slot)."""
         ticket = Ticket(action=action)
         with self._lock:
+            if len(self._waiting) >= limits.MAX_WAITING_TURNS:  # a client can't pile up work for the worker
+                self._finish(ticket, self._answer_only(action, reply_text("too_many_waiting",
+                                                                         limit=limits.MAX_WAITING_TURNS)))
+                return ticket
             self._waiting.append(ticket)
         if run:
             self.run_pending()
@@ -157,11 +161,8 @@ class Session:
             self._cancel.set()
             dropped, self._waiting = list(self._waiting), deque()
             for ticket in dropped:
-                text = reply_text("stopped_queued")
-                record = TurnRecord(user=self.user_text(ticket.action), reply=text, summary=text, action="answer",
-                                    asks_about=[], options=[], brief=self.state.brief.model_dump(mode="json"),
-                                    prompt=None, changed=[], filled=[], stopped=True)
-                self._finish(ticket, record)
+                record = self._answer_only(ticket.action, reply_text("stopped_queued"))
+                self._finish(ticket, record.model_copy(update={"stopped": True}))
 
     @property
     def running(self) -> Optional[Action]:
@@ -250,13 +251,16 @@ class Session:
                 record = self._turn(ticket.action, cancel)
             except Exception:  # never a traceback in the chat; the conversation so far stays
                 log.exception("turn failed")
-                text = reply_text("ui_turn_failed")
-                record = TurnRecord(user=self.user_text(ticket.action), reply=text, summary=text, action="answer",
-                                    asks_about=[], options=[], brief=self.state.brief.model_dump(mode="json"),
-                                    prompt=None, changed=[], filled=[])
+                record = self._answer_only(ticket.action, reply_text("ui_turn_failed"))
             with self._lock:
                 self._running = None
                 self._finish(ticket, record)
+
+    def _answer_only(self, action: Action, text: str) -> TurnRecord:
+        """A turn the dialogue never saw (stopped, refused, failed): the user's words and one line."""
+        return TurnRecord(user=self.user_text(action), reply=text, summary=text, action="answer", asks_about=[],
+                          options=[], brief=self.state.brief.model_dump(mode="json"), prompt=None, changed=[],
+                          filled=[])
 
     # --- one turn ----------------------------------------------------------------------------
     def user_text(self, action: Action) -> str:

@@ -183,6 +183,8 @@ def _apply_tempo(b: MusicBrief, ex: Extraction, notices: list[str]) -> MusicBrie
         b = _set(b, "tempo.feel", feel, notices)
     if ex.bpm is not None:
         b = _set(b, "tempo.bpm", round(ex.bpm), notices, what="tempo")
+        if not ex.tempo_surface and b.tempo.feel:  # an earlier "mid-tempo" never contradicts 129 BPM
+            b = _set(b, "tempo.feel", _feel_for(b.tempo.feel, b.tempo.bpm), notices)
     elif ex.tempo_word:
         bpm = _bpm_for_word(b, ex.tempo_word)
         if bpm is not None:
@@ -190,6 +192,14 @@ def _apply_tempo(b: MusicBrief, ex: Extraction, notices: list[str]) -> MusicBrie
     elif ex.tempo_factor:
         b = _set(b, "tempo.bpm", _scaled_bpm(b, ex.tempo_factor, notices), notices)
     return b
+
+
+def _feel_for(feel: str, bpm: int | None) -> str | None:
+    """The feel without tempo words another BPM range names ('mid-tempo, swing' at 129: 'swing')."""
+    vocab = vocabulary()
+    kept = [part for part in feel.split(", ") if bpm is None or vocab.canonical("tempo", part) is None
+            or vocab.tempo_band(bpm) == vocab.canonical("tempo", part)]
+    return ", ".join(kept) or None
 
 
 def _set(b: MusicBrief, path: str, value: Any, notices: list[str], what: str = "") -> MusicBrief:

@@ -151,7 +151,8 @@ class Vocabulary:
         tempo = _load("tempo.yaml")
         self.general_bpm_range: tuple[int, int] = tuple(tempo["general_range"])
         self.tempo_positions = {name: spec["at"] for name, spec in tempo["absolute"].items()}
-        self.tempo_render_bands: list[tuple[str, int]] = [(str(w), int(b)) for w, b in tempo["render_bands"]]
+        self.tempo_render_bands: list[tuple[str, int]] = [(str(w), int(b)) for w, b, _ in tempo["render_bands"]]
+        self.tempo_bands: list[tuple[str, int]] = [(str(name), int(b)) for _, b, name in tempo["render_bands"]]
         tempo_phrases = {form: name for name, spec in tempo["absolute"].items()
                          for w in spec["words"] for form in _variants(w)}
         rel_phrases = {form: str(spec["factor"]) for spec in tempo["relative"]
@@ -212,6 +213,10 @@ class Vocabulary:
         if not instrument:
             return None
         return self.instrument_family.get(self.canonical("instrument", instrument) or instrument)
+
+    def tempo_band(self, bpm: float) -> str:
+        """'slow', 'mid-tempo' or 'fast': the one word for a BPM (prompts/vocab/tempo.yaml)."""
+        return [name for name, start in self.tempo_bands if bpm >= start][-1]
 
     def default_bpm(self, genre: Optional[str]) -> int:
         """The genre profile's tempo, or FALLBACK_BPM when the genre is unknown or unsaid."""

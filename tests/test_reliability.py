@@ -190,3 +190,17 @@ def test_one_users_volume_never_deletes_another_users_kept_take(tmp_path: Path, 
         filler.send("techno at 130 bpm, more variations" if filler.state.rounds else "techno at 130 bpm")
     assert kept.exists()
     assert not Path(first.takes[1].path).exists()  # the other, unkept take made room
+
+
+def test_one_conversation_can_queue_only_a_few_turns(tmp_path: Path) -> None:
+    from assistant import limits
+
+    session = sketch_session(tmp_path)
+    session.send("house at 124 bpm")
+    running = session.post(Say(text="make it 60 seconds long"))
+    _wait_for_round(session, 2)
+    waiting = [session.post(Say(text=f"{bpm} bpm")) for bpm in range(100, 100 + limits.MAX_WAITING_TURNS)]
+    refused = session.post(Say(text="90 bpm"))
+    assert refused.done.is_set() and "already waiting" in refused.record.reply and not refused.record.stopped
+    session.stop()
+    assert running.done.wait(30) and all(t.done.wait(30) for t in waiting)

@@ -132,3 +132,15 @@ def test_a_chat_message_is_the_same_as_say() -> None:
     one, a = step(State(), "techno at 130 bpm, just go")
     two, b = act(State(), Say(text="techno at 130 bpm, just go"))
     assert a == b and one == two
+
+
+def test_one_tempo_word_per_bpm_range_in_options_and_brief() -> None:
+    from assistant.vocab import vocabulary
+
+    state, out = step(State(), "a house track")
+    for option in (o for o in out.options if "BPM" in o):
+        bpm, word = option.split(" BPM, ")
+        assert vocabulary().tempo_band(int(bpm)) == word, option
+    state, _ = step(state, "118 BPM, mid-tempo")
+    state, _ = step(state, "129 bpm")
+    assert "mid-tempo" not in (state.brief.tempo.feel or "")  # 129 is fast: the old word goes
