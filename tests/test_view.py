@@ -74,12 +74,12 @@ def test_zerogpu_estimate_accepts_the_handlers_arguments(monkeypatch) -> None:
     from webui.zerogpu import on_gpu
 
     @on_gpu(gpu_seconds)
-    def handler(message, conv, llm, music, takes, duration):  # the chat handler's arguments
+    def handler(conv, llm, music, takes, duration):  # the drain handler's arguments
         return "ok"
 
     from assistant.music.musicgen import estimate_gpu_seconds
 
-    assert handler("hi", None, "off", "sketch", 2, 10) == "ok" and calls == [int(estimate_gpu_seconds(2, 10))]
+    assert handler(None, "off", "sketch", 2, 10) == "ok" and calls == [int(estimate_gpu_seconds(2, 10))]
     assert calls == [25]  # 20 s load + 3 s warm-up + 2 x (0.106 s per audio second x 10 s x 1.04)
 
 

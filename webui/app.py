@@ -37,10 +37,14 @@ def backend_notice(config: AppConfig) -> str:
     return reply("ui_sketch_notice") if config.music == "sketch" else ""
 
 
-def gpu_seconds(message: str, conv: Any, llm: str, music: str, takes: float, duration: float, *_: Any,
+def gpu_seconds(conv: Any, llm: str = "", music: str = "", takes: Any = None, duration: Any = None, *_: Any,
                 **__: Any) -> float:
-    """ZeroGPU lease for one turn (same arguments as the chat handler), from the measured speed of the
-    GPU's default decode path (CUDA graphs)."""
+    """ZeroGPU lease for the turns a conversation runs (the drain handler's arguments), from the
+    measured speed of the GPU's default decode path (CUDA graphs): the conversation's own takes and
+    length when it has them, else the sliders'."""
+    session = getattr(conv, "session", None)
+    if session is not None:
+        takes, duration = session.state.settings.takes, session.state.brief.duration_s
     return gpu_lease_seconds(takes, duration)
 
 

@@ -1,5 +1,5 @@
-"""One browser session's conversation (the Session and its turn records), and the store that
-brings it back after a page reload."""
+"""One browser session's conversation (its Session, which holds the turn records), and the store
+that brings it back after a page reload."""
 from __future__ import annotations
 
 import secrets
@@ -9,13 +9,12 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from assistant import limits
-from assistant.session import Session, TurnRecord
+from assistant.session import Session
 
 
 @dataclass
 class Conversation:
-    session: Session
-    turns: list[TurnRecord] = field(default_factory=list)  # the chat is rebuilt from these
+    session: Session  # its records are what the chat is rebuilt from
     key: str = field(default_factory=lambda: secrets.token_urlsafe(18))  # what the browser keeps
     takes_at: dict[int, tuple[int, int]] = field(default_factory=dict)  # shown chat index -> (round, take)
     window_start: int = 0  # messages left off the front of the chat last sent (visible_history)
