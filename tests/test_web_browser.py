@@ -177,7 +177,11 @@ def test_the_web_app_as_people_use_it(tmp_path: Path) -> None:
         steps.done("phone layout")
 
         # 8. Clear starts a new conversation: the next message doesn't bring the old one back.
-        page.once("dialog", lambda dialog: dialog.accept())  # the trash icon asks first
+        page.once("dialog", lambda dialog: dialog.dismiss())  # the trash icon asks first: "no" keeps it all
+        page.locator("#chat button[aria-label='Clear']").click()
+        expect(page.locator("#chat .message-row.bot-row:has(.minimal-audio-player)")).to_have_count(10, timeout=10000)
+        expect(page.locator("#brief")).not_to_contain_text("No brief yet")
+        page.once("dialog", lambda dialog: dialog.accept())
         page.locator("#chat button[aria-label='Clear']").click()
         expect(page.locator("#brief")).to_contain_text("No brief yet", timeout=10000)  # the server has cleared
         box = page.locator("#message textarea")
