@@ -160,6 +160,13 @@ def estimate_gpu_seconds(takes: float, duration_s: float, path: str = "graphs") 
     return GPU_LOAD_S + GPU_WARMUP_S + GPU_SAFETY * generation
 
 
+def is_melody_model(model_id: str) -> bool:
+    """A `musicgen:PATH` (or hub id) whose config is MusicGen-melody loads as one."""
+    from transformers import AutoConfig
+
+    return AutoConfig.from_pretrained(model_id).model_type == "musicgen_melody"
+
+
 def weights_present(model_id: str) -> bool:
     """Cheap and offline: a local folder holding a model, or a hub id already in the cache."""
     folder = Path(model_id).expanduser()
@@ -205,6 +212,7 @@ class MusicGenModel:
         self.int8 = int8  # None: int8 decoder weights on the CPU (4x less to read per step), never on a GPU
         self._model = None
         self._processor = None
+        self.melody = False  # a MusicGen-melody model (set on load): it can follow a clip's chroma
         self._lock = threading.Lock()
 
     def load(self) -> None:
@@ -223,8 +231,15 @@ class MusicGenModel:
             device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
             dtype = torch.float16 if device.startswith("cuda") else torch.float32
             try:
-                processor = AutoProcessor.from_pretrained(self.model_id)
-                model = MusicgenForConditionalGeneration.from_pretrained(self.model_id, dtype=dtype)
+                self.melody = is_melody_model(self.model_id)
+                if self.melody:  # its processor needs torchaudio: the tokenizer alone, chroma from assistant.music.chroma
+                    from transformers import AutoTokenizer, MusicgenMelodyForConditionalGeneration
+
+                    processor = AutoTokenizer.from_pretrained(self.model_id)
+                    model = MusicgenMelodyForConditionalGeneration.from_pretrained(self.model_id, dtype=dtype)
+                else:
+                    processor = AutoProcessor.from_pretrained(self.model_id)
+                    model = MusicgenForConditionalGeneration.from_pretrained(self.model_id, dtype=dtype)
             except (OSError, ValueError) as err:
                 raise MusicGenUnavailable(self._explain(err)) from None
             except (MemoryError, RuntimeError) as err:
@@ -232,6 +247,8 @@ class MusicGenModel:
             model = model.to(device).eval()
             if device.startswith("cuda"):  # cuDNN attention costs ~1.7 ms of CPU per call at batch sizes this small
                 torch.backends.cuda.enable_cudnn_sdp(False)
+            if self.melody:  # our decode loops are built on cross-attention; melody prefixes its conditions
+                self.own_loop, self.graphs = False, False
             if self.own_loop is None:
                 self.own_loop = True
             if self.graphs is None:
@@ -263,7 +280,8 @@ class MusicGenModel:
     def generate(self, prompts: list[str], seeds: list[int], duration_s: float, guidance_scale: float = 3.0,
                  audio_prompt: Optional[list[np.ndarray]] = None, progress: Optional[ProgressFn] = None,
                  cancel: Optional[threading.Event] = None, on_chunk: Optional[ChunkFn] = None,
-                 chunk_s: float = 1.0, negative_prompt: Optional[str] = None, top_k: int = 250) -> list[np.ndarray]:
+                 chunk_s: float = 1.0, negative_prompt: Optional[str] = None, top_k: int = 250,
+                 melody: Optional[np.ndarray] = None) -> list[np.ndarray]:
         """One batched call: a mono float32 array per take, `duration_s` long (plus any audio prompt).
 
         Runs in our own decode loop (assistant.music.decode_loop), or in transformers' generate() when
@@ -276,6 +294,9 @@ class MusicGenModel:
         from assistant.music.decode_loop import DecodeLoop
 
         self.load()
+        if self.melody:
+            return self._generate_melody(prompts, seeds, duration_s, guidance_scale, melody, progress, cancel,
+                                         on_chunk, chunk_s, top_k)
         model, processor = self._model, self._processor
         # The delay pattern spends num_codebooks - 1 steps before the last codebook's first frame.
         steps = int(round(min(duration_s, MAX_WINDOW_S) * self.frame_rate)) + model.decoder.num_codebooks - 1
@@ -325,6 +346,37 @@ class MusicGenModel:
         if frames is not None:  # generate() stopped early without an error: keep what was sampled
             return frames.finish()
         return [a[0].float().cpu().numpy() for a in audio[: len(prompts)]]
+
+    def _generate_melody(self, prompts: list[str], seeds: list[int], duration_s: float, guidance_scale: float,
+                         melody: Optional[np.ndarray], progress: Optional[ProgressFn],
+                         cancel: Optional[threading.Event], on_chunk: Optional[ChunkFn], chunk_s: float,
+                         top_k: int) -> list[np.ndarray]:
+        """MusicGen-melody through transformers' generate(), with our seeded sampler: the text and the
+        clip's one-hot chroma (`melody`, mono at the model's rate; None: text only) condition every take."""
+        import torch
+        from transformers import LogitsProcessorList
+
+        from assistant.music.chroma import melody_chroma
+
+        model = self._model
+        steps = int(round(min(duration_s, MAX_WINDOW_S) * self.frame_rate)) + model.decoder.num_codebooks - 1
+        batch = self._processor(prompts, padding=True, return_tensors="pt").to(model.device)
+        features = None
+        if melody is not None:
+            chroma = melody_chroma(melody, self.sample_rate).to(model.device, model.dtype)
+            features = chroma[None].repeat(len(prompts), 1, 1)
+        num_codebooks = model.config.decoder.num_codebooks
+        frames = FrameDecoder(self, len(seeds), num_codebooks, on_chunk, chunk_s=chunk_s)
+        sampler = _sampler_class()(seeds, num_codebooks, guidance_scale, top_k=top_k, temperature=1.0,
+                                   total_steps=steps, progress=progress, cancel=cancel, frames=frames)
+        with torch.inference_mode():
+            try:
+                model.generate(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                               input_features=features, do_sample=False, guidance_scale=guidance_scale,
+                               max_new_tokens=steps, logits_processor=LogitsProcessorList([sampler]))
+            except StopAfterLastStep:
+                pass
+        return frames.finish()
 
     def _static_run(self, batch, unconditional_half: bool, seeds: list[int], steps: int, prompt_codes,
                     frames: "FrameDecoder", guidance_scale: float, top_k: int, progress: Optional[ProgressFn],

@@ -77,3 +77,38 @@ def build_random_musicgen(folder: Path, size: str = "tiny", seed: int = 0) -> Pa
     model.save_pretrained(folder)
     processor.save_pretrained(folder)
     return folder
+
+
+MELODY_PROJECTION_GAIN = 30.0  # a random chroma projection barely moves a tiny random decoder: made audible here
+
+
+def build_random_musicgen_melody(folder: Path, seed: int = 0) -> Path:
+    """Save a tiny random MusicGen-melody (model and tokenizer) to a folder and return it.
+
+    Its processor is not saved: MusicgenMelodyFeatureExtractor needs torchaudio, which has no build
+    for our torch (assistant.music.chroma computes its features). The chroma projection is scaled
+    up so that, as in the real model, the melody visibly changes the tokens."""
+    import torch
+    from transformers import MusicgenMelodyConfig, MusicgenMelodyForConditionalGeneration
+
+    torch.manual_seed(seed)
+    plain, text_vocab = build_config("tiny")
+    decoder = plain.decoder.to_dict()
+    decoder["model_type"] = "musicgen_melody_decoder"
+    config = MusicgenMelodyConfig(text_encoder=plain.text_encoder.to_dict(), audio_encoder=plain.audio_encoder.to_dict(),
+                                  decoder=decoder, num_chroma=12, chroma_length=235)
+    config.decoder_start_token_id = config.pad_token_id = plain.decoder.vocab_size
+    model = MusicgenMelodyForConditionalGeneration(config).eval()
+    with torch.no_grad():
+        for layer in model.audio_encoder.quantizer.layers:
+            layer.codebook.embed.copy_(torch.randn_like(layer.codebook.embed))
+            layer.codebook.embed_avg.copy_(layer.codebook.embed)
+        model.audio_enc_to_dec_proj.weight.mul_(MELODY_PROJECTION_GAIN)
+    model.generation_config.decoder_start_token_id = plain.decoder.vocab_size
+    model.generation_config.pad_token_id = plain.decoder.vocab_size
+    model.generation_config.guidance_scale = 3.0
+    model.generation_config.max_length = 1500
+    folder = Path(folder)
+    model.save_pretrained(folder)
+    _tokenizer(text_vocab).save_pretrained(folder)
+    return folder
