@@ -9,11 +9,25 @@ from typing import Literal, Optional, Union
 from pydantic import BaseModel
 
 
+class HeardClip(BaseModel):
+    """What the session read from a clip that came with a message, for the dialogue to word:
+    the clip kept (its id and length) or why it was refused."""
+
+    clip_id: Optional[str] = None
+    seconds: float = 0.0
+    original_seconds: float = 0.0
+    refused: Optional[str] = None  # a ClipRefused kind: too_big | format | empty | silent | unreadable | timeout
+    values: dict[str, str] = {}
+
+
 class Say(BaseModel):
-    """A chat message, read by the dialogue."""
+    """A chat message, read by the dialogue; `clip` is an audio file that came with it (the session
+    reads it and hands the dialogue `heard`)."""
 
     kind: Literal["say"] = "say"
     text: str
+    clip: Optional[str] = None
+    heard: Optional[HeardClip] = None
 
 
 class KeepTake(BaseModel):

@@ -106,6 +106,17 @@ class Mix(_Strict):
     space: MixSpace = None
 
 
+class Melody(_Strict):
+    """A clip the user gave for the takes to follow (MusicGen-melody reads its chroma; the sketch
+    plays its pitches). The audio stays with the session; the brief records which clip and how long."""
+
+    clip_id: str = Field(pattern=r"^[a-f0-9]{8,32}$")
+    seconds: float = Field(gt=0)
+
+    def __str__(self) -> str:
+        return _words("melody_value", seconds=f"{self.seconds:.0f}")
+
+
 class MusicBrief(_Strict):
     style: Style = Field(default_factory=Style)
     tempo: Tempo = Field(default_factory=Tempo)
@@ -116,6 +127,7 @@ class MusicBrief(_Strict):
     duration_s: float = DEFAULT_DURATION_S
     seed: Optional[int] = None
     theme: Optional[str] = None  # what the song is about: kept for the talk, never sent to MusicGen
+    melody: Optional[Melody] = None  # a clip to follow: set by the user, kept by every edit until dropped
 
     _exclude = field_validator("exclude")(_check_phrases)
 
@@ -149,7 +161,7 @@ CONTROLS = ("style", "tempo", "palette", "structure", "mix")
 LEAF_PATHS = (
     "style.genre", "style.influences", "style.key", "style.mood", "tempo.bpm", "tempo.feel",
     "palette.instruments", "palette.production", "structure.sections",
-    "mix.brightness", "mix.width", "mix.space", "exclude", "duration_s", "seed", "theme",
+    "mix.brightness", "mix.width", "mix.space", "exclude", "duration_s", "seed", "theme", "melody",
 )
 
 
@@ -200,7 +212,7 @@ def describe_value(value: Any) -> str:
         return ", ".join(value) if value else "none"
     if isinstance(value, float):
         return f"{value:g}"
-    return str(value)
+    return str(value)  # a Melody words itself
 
 
 def describe_change(old: MusicBrief, new: MusicBrief, path: str, name: str = "") -> str:

@@ -9,8 +9,8 @@ import re
 from typing import Optional
 
 from assistant import numbers
-from assistant.actions import Action, EditControls, KeepTake
-from assistant.brief import LEAF_PATHS, MusicBrief, diff, get_path, with_value
+from assistant.actions import Action, EditControls, HeardClip, KeepTake
+from assistant.brief import LEAF_PATHS, Melody, MusicBrief, diff, get_path, with_value
 from assistant.extract import Extraction, extract, normalise
 from assistant.spelling import correct, english_words
 from assistant.answers import answer, looks_like_request, mentions_music, pure_question, split_question, then_ask
@@ -18,7 +18,7 @@ from assistant.guard import text_kind
 from assistant.inference import described_artists, from_references
 from assistant.intents import detect_intents
 from assistant.references import Reference
-from assistant.limits import GENRE_MAX_WORDS, MAX_MESSAGE_CHARS, MAX_TAKES, SUBJECT_MAX_WORDS, SUBJECT_MOOD_MARGIN, THEME_MAX_WORDS
+from assistant.limits import GENRE_MAX_WORDS, MAX_MESSAGE_CHARS, MELODY_MAX_S, MAX_TAKES, SUBJECT_MAX_WORDS, SUBJECT_MOOD_MARGIN, THEME_MAX_WORDS
 from assistant.reading import read, read_and_extract, with_reading
 from assistant.vocab import vocabulary
 from assistant.rounds import remixable, said_changes, same_seeds, seeds_from, start_round
@@ -40,7 +40,43 @@ def act(state: State, action: Action, understand: Optional[Understanding] = None
         return keep_take(state.model_copy(deep=True), action.round, action.number)
     if isinstance(action, EditControls):
         return edit_controls(state.model_copy(deep=True), action)
+    if action.heard is not None:
+        return with_clip(state.model_copy(deep=True), action.text, action.heard, understand)
     return step(state, action.text, understand=understand)
+
+
+def with_clip(state: State, text: str, heard: HeardClip, understand: Optional[Understanding]) -> tuple[State, Reply]:
+    """A message with a clip: a clip kept becomes the melody the takes follow (an edit after a round,
+    same seeds); a refused one is said, and the words of the message are read as always."""
+    if heard.refused is not None:
+        notice = reply(f"clip_{heard.refused}", **heard.values)
+        if not text.strip():
+            return state, _answer(state, notice)
+        state, out = step(state, text, understand)
+        return state, _lead(out, notice)
+    before = state.brief
+    state.brief = state.brief.model_copy(update={"melody": Melody(clip_id=heard.clip_id, seconds=heard.seconds)})
+    _record_user_paths(state, ["melody"], [])
+    notices = [reply("melody_set", seconds=f"{heard.seconds:.0f}")]
+    if heard.original_seconds > heard.seconds + 0.01:
+        notices.append(reply("clip_cut", seconds=f"{heard.original_seconds:.0f}", limit=f"{MELODY_MAX_S:g}"))
+    if text.strip():
+        generated = state.phase == "generated"
+        state, out = step(state, text, understand)
+        if out.action == "generate" and state.last_round is not None:
+            state.last_round.remix_of = None  # a new melody is heard only in a new render
+        elif generated:  # "follow this" after a round: the same seeds, now with the melody
+            state, out = start_round(state, seeds=same_seeds(state), before=before)
+        return state, _lead(out, " ".join(notices))
+    if state.phase == "generated":
+        return start_round(state, seeds=same_seeds(state), notices=notices, before=before)
+    return _decide(state, notices)
+
+
+def _lead(out: Reply, text: str) -> Reply:
+    """A reply with a line before it, in the chat's summary too."""
+    return out.model_copy(update={"text": f"{text} {out.text}", "summary": f"{text} {out.summary or out.text}",
+                                  "notices": [text, *out.notices]})
 
 
 def step(state: State, message: str, understand: Optional[Understanding] = None) -> tuple[State, Reply]:
@@ -74,6 +110,8 @@ def _step(state: State, message: str, understand: Optional[Understanding]) -> tu
         return _update_and_generate(state, ex, force=False, lead=reply("foreign_theme"))
     if kind != "text" and not ex.names_music() and not ex.lyrics:
         return state, _answer(state, reply(kind))
+    if DROP_MELODY.search(text) and state.brief.melody is not None:
+        return _drop_melody(state)
     if COMPARE.search(text) and (state.rounds or state.rounds_started) and not ex.names_music():
         return _compare(state, text)
     asked = split_question(text) if not intents & {"help", "show_brief"} else None
@@ -367,6 +405,21 @@ def _edit(state: State, before: MusicBrief, notices: list[str], asked: Optional[
 PLAY_TAKE = re.compile(r"^(?:please )?(?:play|replay|listen to|let me hear|hear)(?![\w])")
 COMPARE = re.compile(r"^(?:please )?(?:compare|a/?b|side by side)(?: (?:them|these|those|the takes|takes|the last two|"
                      r"(?:take )?\d+ (?:and|with|to|vs\.?) (?:take )?\d+))?[.!]?$")
+
+
+DROP_MELODY = re.compile(r"(?<![\w])(?:drop|remove|forget|lose|no|without|ignore|stop following)(?: the| my| that)?"
+                         r" (?:melody|clip|tune|humming)(?![\w])")
+
+
+def _drop_melody(state: State) -> tuple[State, Reply]:
+    """"Drop the melody": the takes follow the text alone again (same seeds, so you hear the difference)."""
+    before = state.brief
+    state.brief = state.brief.model_copy(update={"melody": None})
+    state.user_paths = [p for p in state.user_paths if p != "melody"]
+    lead = reply("melody_dropped")
+    if state.phase == "generated":
+        return start_round(state, seeds=same_seeds(state), before=before, lead=lead)
+    return state, _answer(state, lead)
 
 
 def paths_named(ex: Extraction) -> list[str]:

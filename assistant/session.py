@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from assistant import limits
 from assistant.controls import set_by_user, with_defaults
-from assistant.actions import Action, EditControls, KeepTake, Say
+from assistant.actions import Action, EditControls, HeardClip, KeepTake, Say
 from assistant.dialogue import act
 from assistant.music import ChunkFn, Note, ProgressFn, Renderer, RenderRequest, Take
 from assistant.state import Reply, Settings, State, discard_round
@@ -113,6 +113,7 @@ class Session:
         self._running: Optional[Ticket] = None
         self._worker: Optional[threading.Thread] = None
         self._listeners: list[queue.Queue] = []
+        self._clips: dict[str, Any] = {}  # clip id -> mono audio at 32 kHz (assistant.music.clips)
 
     def apply_settings(self, takes: Any, duration_s: Any) -> None:
         """The UI's defaults for takes and length (junk from an API client is ignored); what the
@@ -271,7 +272,8 @@ class Session:
             changes = ", ".join(f"{reply_text('ui_edit_field_' + k)} {v:g}" if isinstance(v, float)
                                 else f"{reply_text('ui_edit_field_' + k)} {v}" for k, v in action.changes().items())
             return reply_text("ui_user_edit", changes=changes)
-        return action.text[: limits.MAX_MESSAGE_CHARS]
+        text = action.text[: limits.MAX_MESSAGE_CHARS]
+        return f"{text} {reply_text('ui_user_clip')}".strip() if action.clip or action.heard else text
 
     def _round_position(self, number: int) -> int:
         rounds = [r.number for r in self.state.rounds]
@@ -290,6 +292,8 @@ class Session:
             self._emit(Audio(sample_rate=self.music.sample_rate if self.music else 0, samples=chunks[0]))
 
         user = self.user_text(action)
+        if isinstance(action, Say) and action.clip:
+            action = action.model_copy(update={"clip": None, "heard": self._hear(action.clip)})
         kept_before = self.state.kept_seed
         self.state, reply = act(self.state, action, understand=self.understand)
         takes: list[Take] = []
@@ -298,6 +302,27 @@ class Session:
         elif self.state.kept_seed not in (None, kept_before) and self.music is not None:
             self.music.keep(self._kept_paths())
         return self.record(user, reply, takes)
+
+    def _hear(self, path: str) -> HeardClip:
+        """Read a clip that came with a message (safely: assistant.music.clips); keep its audio here,
+        for the rounds that follow it (the brief records only its id and length)."""
+        from assistant.music.clips import ClipRefused, read_clip
+
+        try:
+            clip = read_clip(path)
+        except ClipRefused as refused:
+            return HeardClip(refused=refused.kind, values={k: str(v) for k, v in refused.values.items()})
+        except OSError:
+            return HeardClip(refused="unreadable")
+        clip_id = uuid.uuid4().hex[:12]
+        self._clips = {**{k: v for k, v in list(self._clips.items())[-(limits.CLIPS_KEPT - 1):]}, clip_id: clip.audio} \
+            if limits.CLIPS_KEPT > 1 else {clip_id: clip.audio}
+        return HeardClip(clip_id=clip_id, seconds=clip.seconds, original_seconds=clip.original_seconds)
+
+    def melody_audio(self) -> Optional[Any]:
+        """The audio of the clip the last round follows, when this session still has it."""
+        melody = self.state.rounds[-1].brief.melody if self.state.rounds else None
+        return self._clips.get(melody.clip_id) if melody is not None else None
 
     def _kept_paths(self) -> list[str]:
         return [t.path for r in self.state.rounds for t in r.takes if t.seed == self.state.kept_seed and t.path]
@@ -347,6 +372,7 @@ class Session:
                 done = reply_text("remixed", takes=len(takes), seconds=f"{time.perf_counter() - started:.2f}")
             else:
                 takes, notes = self.music.render_round(self._request(), folder_name=self.conversation_id,
+                                                       melody=self.melody_audio(),
                                                        progress=progress, cancel=cancel, on_chunk=on_chunk)
                 done = ""
             note = " ".join([done, *(reply_text(f"note_{n.kind}", **n.values) for n in notes)]).strip()

@@ -65,7 +65,8 @@ class FlakyRenderer:
         self.behaviours = list(behaviours)
 
     def render_round(self, request: RenderRequest, folder_name: str = "s", progress: Any = None,
-                     cancel: Optional[threading.Event] = None, on_chunk: Any = None) -> tuple[list[Take], list[Note]]:
+                     cancel: Optional[threading.Event] = None, on_chunk: Any = None,
+                     melody: Any = None) -> tuple[list[Take], list[Note]]:
         behaviour = self.behaviours.pop(0)
         if behaviour == "oom":
             raise MemoryError("CUDA out of memory")

@@ -7,7 +7,7 @@ from assistant.render import MAX_PROMPT_WORDS, render_prompt
 
 def test_json_contract_shape() -> None:
     data = MusicBrief().model_dump()
-    assert set(data) == {"style", "tempo", "palette", "structure", "mix", "exclude", "duration_s", "seed", "theme"}
+    assert set(data) == {"style", "tempo", "palette", "structure", "mix", "exclude", "duration_s", "seed", "theme", "melody"}
     assert data["style"] == {"genre": None, "influences": [], "key": None, "mood": []}
     assert data["mix"] == {"brightness": None, "width": None, "space": None}
 

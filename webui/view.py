@@ -25,7 +25,7 @@ CONTROL_PATHS = {
     "Palette": ["palette.instruments", "palette.production"],
     "Structure": ["structure.sections"],
     "Mix": ["mix.brightness", "mix.width", "mix.space"],
-    "Other": ["theme", "exclude", "duration_s", "seed"],
+    "Other": ["theme", "melody", "exclude", "duration_s", "seed"],
 }
 
 

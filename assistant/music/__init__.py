@@ -5,7 +5,7 @@ Only assistant.services builds a renderer; the conversation core sees the seam's
 from __future__ import annotations
 
 import threading
-from typing import Optional, Protocol
+from typing import Any, Optional, Protocol
 
 from assistant.music.takes import Analysis, ChunkFn, Note, ProgressFn, RenderRequest, Take, Window
 
@@ -22,7 +22,7 @@ class Renderer(Protocol):
 
     def render_round(self, request: RenderRequest, folder_name: str = "session",
                      progress: Optional[ProgressFn] = None, cancel: Optional[threading.Event] = None,
-                     on_chunk: Optional[ChunkFn] = None) -> tuple[list[Take], list[Note]]: ...
+                     on_chunk: Optional[ChunkFn] = None, melody: Optional[Any] = None) -> tuple[list[Take], list[Note]]: ...
 
     def remix_round(self, request: RenderRequest, source: list[Take], folder_name: str = "session",
                     cancel: Optional[threading.Event] = None, progress: Optional[ProgressFn] = None

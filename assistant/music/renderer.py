@@ -23,7 +23,7 @@ from assistant.music import audio as post
 from assistant.music.musicgen import DEFAULT_MODEL, ChunkFn, MusicGenModel, MusicGenUnavailable
 from assistant.music.sketch import SAMPLE_RATE as SKETCH_RATE
 from assistant.music.sketch import unmixed as unmixed_sketch
-from assistant.music.sketch import render_buses
+from assistant.music.sketch import melody_pitches, render_buses
 from assistant.music.takes import Analysis, Note, ProgressFn, RenderRequest, Take, Window
 from assistant.templates import reply
 
@@ -128,6 +128,7 @@ class MusicRenderer:
         self.model = MusicGenModel(model_id) if backend == "musicgen" else None
         self.unavailable: Optional[str] = None
         self.unmixed = UnmixedStore()
+        self._pitch_cache: list[tuple[np.ndarray, list[Optional[float]]]] = []
 
     @property
     def sample_rate(self) -> int:
@@ -184,14 +185,16 @@ class MusicRenderer:
 
     def render_round(self, request: RenderRequest, folder_name: str = "session",
                      progress: Optional[ProgressFn] = None, cancel: Optional[threading.Event] = None,
-                     on_chunk: Optional[ChunkFn] = None) -> tuple[list[Take], list[Note]]:
+                     on_chunk: Optional[ChunkFn] = None, melody: Optional[np.ndarray] = None
+                     ) -> tuple[list[Take], list[Note]]:
         """Takes for one round; `cancel` (one per conversation) stops a generation between steps;
         `on_chunk` hears the opening of every take while it is generated (raw, before post-processing)."""
         with generation_slot(cancel):
-            return self._render(request, folder_name, progress, cancel, on_chunk)
+            return self._render(request, folder_name, progress, cancel, on_chunk, melody)
 
     def _render(self, request: RenderRequest, folder_name: str, progress: Optional[ProgressFn],
-                cancel: Optional[threading.Event], on_chunk: Optional[ChunkFn]) -> tuple[list[Take], list[Note]]:
+                cancel: Optional[threading.Event], on_chunk: Optional[ChunkFn],
+                melody: Optional[np.ndarray] = None) -> tuple[list[Take], list[Note]]:
         brief, seeds = request.brief, request.seeds
         notes: list[Note] = []
         clips: Optional[list[np.ndarray]] = None
@@ -199,8 +202,10 @@ class MusicRenderer:
         sample_rate, sketch = SKETCH_RATE, True
         if self.model is not None and self.unavailable is None:
             try:
-                clips = self._musicgen(request, progress, cancel, on_chunk)
+                clips = self._musicgen(request, progress, cancel, on_chunk, melody)
                 sample_rate, sketch = self.model.sample_rate, False
+                if melody is not None and not self.model.melody:
+                    notes.append(Note(kind="melody_needs_model"))
                 sources = [Unmixed(clip, sample_rate, False) for clip in clips]
             except MusicGenUnavailable as err:
                 self.unavailable = str(err)
@@ -208,6 +213,10 @@ class MusicRenderer:
         elif self.unavailable:
             notes.append(Note(kind="still_unavailable"))
         made = MUSICGEN_SHARE
+        lead = None
+        if clips is None and melody is not None:
+            lead = self._pitches_of(melody)  # the sketch plays what it heard in the clip
+            notes.append(Note(kind="melody_sketch"))
         if clips is None:
             clips, made = [], SKETCH_SYNTH_SHARE
             for index, seed in enumerate(seeds):
@@ -217,7 +226,7 @@ class MusicRenderer:
                     if progress is not None:  # the synthesis is the first share of the round's work
                         progress(SKETCH_SYNTH_SHARE * (index + fraction) / len(seeds), label)
 
-                buses = render_buses(brief, seed, cancel=cancel, progress=bars)
+                buses = render_buses(brief, seed, cancel=cancel, progress=bars, lead=lead)
                 clips.append(unmixed_sketch(*buses))
                 sources.append(Unmixed(clips[-1], SKETCH_RATE, True))
         finished = []
@@ -248,9 +257,20 @@ class MusicRenderer:
         notes += self._within_disk_limits(folder, takes, request.keep_paths)
         return takes, notes + self._report(takes, brief)
 
+    def _pitches_of(self, melody: np.ndarray) -> list[Optional[float]]:
+        """pyin takes seconds on a 30 s clip: each clip's pitches are tracked once (the last two kept)."""
+        for audio, pitches in self._pitch_cache:
+            if audio is melody:
+                return pitches
+        pitches = melody_pitches(melody, SKETCH_RATE)
+        self._pitch_cache = [*self._pitch_cache[-1:], (melody, pitches)]
+        return pitches
+
     def _musicgen(self, request: RenderRequest, progress: Optional[ProgressFn],
-                  cancel: Optional[threading.Event], on_chunk: Optional[ChunkFn] = None) -> list[np.ndarray]:
-        """The request's windows in turn, exactly as assistant.render wrote them."""
+                  cancel: Optional[threading.Event], on_chunk: Optional[ChunkFn] = None,
+                  melody: Optional[np.ndarray] = None) -> list[np.ndarray]:
+        """The request's windows in turn, exactly as assistant.render wrote them. With a melody (on a
+        MusicGen-melody model) every window follows the clip; they are joined by crossfades."""
         seeds, windows = request.seeds, request.windows
         out: Optional[list[np.ndarray]] = None
         for index, window in enumerate(windows):
@@ -261,6 +281,12 @@ class MusicRenderer:
 
             part_seeds = [(s + 7919 * index) % 2**32 for s in seeds]
             texts = [window.prompt] * len(seeds)
+            if melody is not None and self.model.melody:
+                parts = self.model.generate(texts, part_seeds, window.seconds, progress=part_progress, cancel=cancel,
+                                            on_chunk=on_chunk if out is None else None, melody=melody)
+                fade = int(CROSSFADE_S * self.model.sample_rate)
+                out = parts if out is None else [crossfade(a, b, fade) for a, b in zip(out, parts)]
+                continue
             if out is None:
                 out = self.model.generate(texts, part_seeds, window.seconds, progress=part_progress, cancel=cancel,
                                           on_chunk=on_chunk, negative_prompt=request.negative_prompt)

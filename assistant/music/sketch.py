@@ -76,6 +76,35 @@ def _groove(feel: str, family: str) -> tuple[list[float], list[float], list[floa
     return [0.0, 1.0, 2.0, 3.0], [1.0, 3.0], [i / 2 for i in range(8)], 0.0
 
 
+PITCH_RATE = 16000  # the clip's pitches are tracked at this rate (pyin)
+PITCH_HOP_S = 0.032  # one pitch every 32 ms
+
+
+def melody_pitches(audio: np.ndarray, sample_rate: int) -> list[Optional[float]]:
+    """The clip's sung or played pitch as MIDI numbers, one per PITCH_HOP_S (None where unvoiced),
+    by librosa's pyin: what the sketch plays as its lead when a melody is given."""
+    import librosa
+
+    mono = audio.mean(axis=1) if audio.ndim == 2 else audio
+    mono = librosa.resample(np.asarray(mono, dtype=np.float32), orig_sr=sample_rate, target_sr=PITCH_RATE)
+    hop = int(PITCH_HOP_S * PITCH_RATE)
+    f0, voiced, _ = librosa.pyin(mono, fmin=65.0, fmax=1050.0, sr=PITCH_RATE, frame_length=1024, hop_length=hop)
+    return [float(librosa.hz_to_midi(f)) if v and np.isfinite(f) else None for f, v in zip(f0, voiced)]
+
+
+def lead_notes(lead: list[Optional[float]], beat_s: float, count: int) -> list[Optional[int]]:
+    """One lead note per beat from the clip's pitches: the median of that beat's voiced frames,
+    looping the clip when the piece is longer (None: a rest)."""
+    per_beat = max(1, int(round(beat_s / PITCH_HOP_S)))
+    frames = len(lead)
+    notes: list[Optional[int]] = []
+    for i in range(count):
+        start = (i * per_beat) % max(1, frames)
+        voiced = [p for p in lead[start: start + per_beat] if p is not None]
+        notes.append(int(round(float(np.median(voiced)))) if voiced else None)
+    return notes
+
+
 def render_sketch(brief: MusicBrief, seed: int, duration_s: float | None = None,
                   cancel: Optional[threading.Event] = None) -> np.ndarray:
     """Stereo float32 audio (samples, 2) at 32 kHz, reproducible from the brief and the seed.
@@ -85,7 +114,8 @@ def render_sketch(brief: MusicBrief, seed: int, duration_s: float | None = None,
 
 def render_buses(brief: MusicBrief, seed: int, duration_s: float | None = None,
                  cancel: Optional[threading.Event] = None,
-                 progress: Optional[Callable[[float], None]] = None) -> tuple[np.ndarray, np.ndarray]:
+                 progress: Optional[Callable[[float], None]] = None,
+                 lead: Optional[list[Optional[float]]] = None) -> tuple[np.ndarray, np.ndarray]:
     """The sketch before its mix: (main bus, pad bus), mono. A mix edit re-mixes these in milliseconds.
     `progress` hears the share of bars written, every bar (a 3-minute take moves many times a second)."""
     rng = np.random.default_rng(seed)
@@ -112,6 +142,7 @@ def render_buses(brief: MusicBrief, seed: int, duration_s: float | None = None,
 
     sections = list(brief.structure.sections) or ["verse"]
     bars_total = max(1, int(round(duration / (4 * beat))))
+    followed = lead_notes(lead, beat, 4 * (bars_total + 1)) if lead else None  # a melody the user gave
     mono = np.zeros(n + SAMPLE_RATE)
     pad_bus = np.zeros_like(mono)
     for bar in range(bars_total + 1):
@@ -144,7 +175,14 @@ def render_buses(brief: MusicBrief, seed: int, duration_s: float | None = None,
             length = int(4 * spb)
             pad = sum(_tone(_hz(root + 12 + iv), length, "saw", rng) for iv in chord) / 3
             _add(pad_bus, pad * _env(length, 0.5, 3.0), int(bar_start), 0.08 * pad_g)
-        if layers["lead"] and lead_g:
+        if followed is not None:  # the clip's melody, in its own pitch, on every bar
+            for step_i in range(4):
+                note = followed[bar * 4 + step_i]
+                if note is not None:
+                    length = int(0.9 * spb)
+                    _add(mono, _tone(_hz(note), length, lead_kind, rng) * _env(length, 0.01, 0.3),
+                         int(bar_start + step_i * spb), 0.16)
+        elif layers["lead"] and lead_g:
             for step_i in range(4):
                 note = root + 24 + chord[int(rng.integers(0, 3))]
                 length = int(0.9 * spb)
