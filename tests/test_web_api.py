@@ -3,6 +3,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+
+from assistant import limits
 import soundfile as sf
 from gradio_client import Client
 
@@ -82,7 +84,7 @@ def test_malformed_api_calls_get_a_4xx_with_a_message(tmp_path: Path) -> None:
         assert urllib.request.urlopen(url, timeout=5).status == 200  # the server is still up
 
 
-def test_takes_never_fill_gradios_cache_and_uploads_are_refused(tmp_path: Path) -> None:
+def test_takes_never_fill_gradios_cache_and_uploads_over_the_cap_are_refused(tmp_path: Path) -> None:
     import urllib.error
     import urllib.request
     import uuid
@@ -99,7 +101,8 @@ def test_takes_never_fill_gradios_cache_and_uploads_are_refused(tmp_path: Path) 
         assert outputs < 48 * 300_000  # within the per-conversation file limit
         boundary = uuid.uuid4().hex
         body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"x.wav\"\r\n"
-                f"Content-Type: audio/wav\r\n\r\n").encode() + b"0" * 20_000 + f"\r\n--{boundary}--\r\n".encode()
+                f"Content-Type: audio/wav\r\n\r\n").encode() + b"0" * (limits.CLIP_MAX_BYTES + 1000) \
+            + f"\r\n--{boundary}--\r\n".encode()  # a clip over the cap
         request = urllib.request.Request(url + "gradio_api/upload", data=body,
                                          headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
         with pytest.raises(urllib.error.HTTPError) as refused:

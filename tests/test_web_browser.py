@@ -349,5 +349,18 @@ def test_the_second_pass_in_the_browser(tmp_path: Path) -> None:
         assert chips is not None and chips["height"] < 60  # one row of chips, not a column of buttons
         phone.screenshot(path=str(shots / "phone-second-pass-390x844.png"))
         steps.done("phone: input, Stop and a take in view; chips in one row")
+
+        # 9. A clip in the chat: the takes follow its melody (the sketch plays its pitches).
+        t = np.arange(2 * 32000) / 32000
+        sf.write(tmp_path / "hum.wav", 0.4 * np.sin(2 * np.pi * np.cumsum(np.where(t < 1, 440.0, 329.63)) / 32000), 32000)
+        rows = take_rows(chat).count()
+        page.locator("#message input[type=file]").set_input_files(str(tmp_path / "hum.wav"))
+        page.wait_for_timeout(1000)  # the upload lands
+        box.fill("make it follow this")
+        box.press("Enter")
+        expect(chat).to_contain_text("follow the melody of your clip (2 s)", timeout=60000)
+        expect(take_rows(chat)).to_have_count(rows + 2, timeout=60000)
+        expect(page.locator("#brief")).to_contain_text("your clip, 2 s")
+        steps.done("a clip uploaded in the chat: takes follow its melody")
         browser.close()
     print("\n" + steps.report())

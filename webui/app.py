@@ -27,6 +27,7 @@ from webui.zerogpu import on_gpu
 
 log = logging.getLogger(__name__)
 TITLE = "MusicBrief"
+EMPTY_BOX = {"text": "", "files": []}  # the message box, emptied once when a message is sent
 CSS_FILE = os.path.join(os.path.dirname(__file__), "style.css")
 
 
@@ -112,16 +113,16 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
         """The moment Enter or Send is pressed: the box is emptied (once, now). Behind a running round
         the message shows at once as waiting (it never stops that round; only Stop does); otherwise
         its turn draws it, with its reply when that is quick (one redraw, not two)."""
-        message = message if isinstance(message, str) else str(message or "")
-        if not message.strip():
+        said = view.message_parts(message)
+        if said is None:
             return [gr.skip()] * len(outs)
         was_busy = conv is not None and conv.session.busy
-        conv = post(Say(text=message), conv, llm, music, takes, duration)
+        conv = post(said, conv, llm, music, takes, duration)
         if not was_busy:
-            quiet: list[Any] = ["", gr.skip(), conv, *[gr.skip()] * (len(outs) - 6), conv.key, gr.skip(),
+            quiet: list[Any] = [EMPTY_BOX, gr.skip(), conv, *[gr.skip()] * (len(outs) - 6), conv.key, gr.skip(),
                                 gr.update(interactive=True)]  # the box, the conversation, its key, Stop
             return quiet
-        return ["", *outputs(conv)[1:]]
+        return [EMPTY_BOX, *outputs(conv)[1:]]
 
     @on_gpu(gpu_seconds)
     def drain(conv: Optional[Conversation], *_: Any) -> Iterator[list[Any]]:
@@ -227,7 +228,8 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
     outs: list[Any] = []  # filled once the components exist; the handlers only need its length
     can_stream = shutil.which("ffmpeg") is not None  # Gradio encodes streamed audio with ffmpeg
     on_space = bool(os.environ.get("SPACE_ID"))  # sharing a take needs a Space
-    with gr.Blocks(title=TITLE) as demo:
+    # Uploaded clips sit in Gradio's cache: files older than UPLOADS_KEPT_S go, checked as often
+    with gr.Blocks(title=TITLE, delete_cache=(limits.UPLOADS_KEPT_S, limits.UPLOADS_KEPT_S)) as demo:
         gr.Markdown(f"# {TITLE}\n{reply('ui_intro')}")
         gr.Markdown(backend_notice(config), elem_id="notice")
         session_state = gr.State(None)
@@ -239,8 +241,11 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
                                      group_consecutive_messages=False, examples=view.example_requests(),
                                      buttons=view.chat_buttons(on_space))
                 with gr.Row(elem_id="input-row"):
-                    box = gr.Textbox(placeholder=reply("ui_placeholder"), scale=5, show_label=False,
-                                     elem_id="message", min_width=120, lines=1, max_lines=4)
+                    # A message, and a clip to follow (uploaded or recorded): assistant.music.clips reads it
+                    box = gr.MultimodalTextbox(placeholder=reply("ui_placeholder"), scale=5, show_label=False,
+                                               elem_id="message", min_width=120, lines=1, max_lines=4,
+                                               sources=["upload", "microphone"], file_types=["audio"],
+                                               file_count="single", submit_btn=False, stop_btn=False)
                     send = gr.Button("Send", variant="primary", scale=0, min_width=64, elem_id="send")
                     stop_btn = gr.Button("Stop", variant="stop", scale=0, min_width=64, elem_id="stop",
                                          interactive=False)
@@ -282,7 +287,8 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
                           show_progress="hidden")
         instant = dict(queue=False, show_progress="hidden", api_name=False, trigger_mode="multiple")
         api_chat = gr.Button(visible=False)  # API clients' /chat: one message in, the turn's redraws out
-        api_chat.click(respond, [box, *inputs], outs_live, api_name="chat", **generating)
+        api_message = gr.Textbox(visible=False)
+        api_chat.click(respond, [api_message, *inputs], outs_live, api_name="chat", **generating)
         # What a user does is taken in at once (never queued behind a round), then runs in its turn.
         for taken in (box.submit(take_in, [box, *inputs], outs, **instant),
                       send.click(take_in, [box, *inputs], outs, **instant),
@@ -311,6 +317,6 @@ def main() -> None:
         server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0" if on_space else "127.0.0.1"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
         allowed_paths=[str(config.output_dir.resolve())],
-        max_file_size=limits.MAX_UPLOAD_BYTES,  # the app takes no uploads: only a tiny file gets through
+        max_file_size=limits.CLIP_MAX_BYTES,  # a clip to follow; assistant.music.clips checks it again
         css=page_css(),
         app_kwargs={"middleware": [Middleware(MalformedRequestGuard)]})

@@ -13,6 +13,7 @@ from gradio.data_classes import FileData
 
 from assistant import limits
 from assistant.labels import label, panel_label
+from assistant.actions import Say
 from assistant.brief import describe_value, get_path
 from assistant.music import Take
 from assistant.session import Session, TurnRecord
@@ -63,6 +64,18 @@ def kept_paths(session: Optional[Session]) -> set[str]:
             if take.seed == session.state.kept_seed and take.path:
                 return {take.path}
     return set()
+
+
+def message_parts(message: Any) -> Optional[Say]:
+    """What the message box sent ({"text", "files"}, or text from an API client) as one Say; None
+    when it holds nothing. Only the first file counts: one clip per message."""
+    if isinstance(message, dict):
+        text = str(message.get("text") or "")
+        files = [f.get("path") if isinstance(f, dict) else f for f in (message.get("files") or [])]
+        clip = next((str(f) for f in files if f), None)
+    else:
+        text, clip = (message if isinstance(message, str) else str(message or "")), None
+    return Say(text=text, clip=clip) if text.strip() or clip else None
 
 
 def example_requests() -> list[dict[str, str]]:
