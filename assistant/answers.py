@@ -141,7 +141,7 @@ FIELD_WORDS = {"instruments": "palette.instruments", "instrument": "palette.inst
                "structure": "structure.sections", "sections": "structure.sections", "production": "palette.production",
                "long": "duration_s", "length": "duration_s", "short": "duration_s", "seed": "seed",
                "key": "style.key", "minor": "style.key", "major": "style.key", "influences": "style.influences",
-               "theme": "theme", "about": "theme"}
+               "theme": "theme", "about": "theme", "melody": "melody", "clip": "melody", "tune": "melody"}
 
 
 def _why(state: State, question: str) -> Optional[Answer]:
@@ -151,8 +151,8 @@ def _why(state: State, question: str) -> Optional[Answer]:
     for path in LEAF_PATHS:
         value = get_path(state.brief, path)
         values = value if isinstance(value, list) else [value]
-        if any(v is not None and (v in numbers or (isinstance(v, str) and set(v.split()) <= words and v))
-               for v in values if not isinstance(v, bool)):
+        if any((isinstance(v, (int, float)) and v in numbers) or (isinstance(v, str) and set(v.split()) <= words and v)
+               for v in values if not isinstance(v, bool)):  # a melody is found by its field word
             return Answer(topic="why", text=_provenance(state, path))
     fields = [FIELD_WORDS[w] for w in words if w in FIELD_WORDS]
     if fields and get_path(state.brief, fields[0]) not in (None, []):

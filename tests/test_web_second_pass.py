@@ -144,3 +144,16 @@ def test_one_tempo_word_per_bpm_range_in_options_and_brief() -> None:
     state, _ = step(state, "118 BPM, mid-tempo")
     state, _ = step(state, "129 bpm")
     assert "mid-tempo" not in (state.brief.tempo.feel or "")  # 129 is fast: the old word goes
+
+
+def test_questions_about_a_melody_are_answered() -> None:
+    from assistant.actions import HeardClip
+
+    state, _ = act(State(), Say(text="house at 124 bpm, go",
+                                heard=HeardClip(clip_id="abcdef12", seconds=12.0, original_seconds=12.0)))
+    state, out = step(state, "why 124?")  # a melody in the brief never breaks "why"
+    assert "124" in out.text
+    state, out = step(state, "why the melody?")
+    assert "your clip, 12 s" in out.text
+    state, out = step(state, "what did you fill in?")
+    assert "melody your clip, 12 s" in out.text  # said by the user, listed with what they said
