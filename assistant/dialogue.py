@@ -18,7 +18,7 @@ from assistant.guard import text_kind
 from assistant.inference import described_artists, from_references
 from assistant.intents import detect_intents
 from assistant.references import Reference
-from assistant.limits import GENRE_MAX_WORDS, MAX_MESSAGE_CHARS, MELODY_MAX_S, MAX_TAKES, SUBJECT_MAX_WORDS, SUBJECT_MOOD_MARGIN, THEME_MAX_WORDS
+from assistant.limits import DURATION_MAX_S, EXTEND_DEFAULT_S, GENRE_MAX_WORDS, MAX_MESSAGE_CHARS, MELODY_MAX_S, MAX_TAKES, SUBJECT_MAX_WORDS, SUBJECT_MOOD_MARGIN, THEME_MAX_WORDS
 from assistant.reading import read, read_and_extract, with_reading
 from assistant.vocab import vocabulary
 from assistant.rounds import remixable, said_changes, same_seeds, seeds_from, start_round
@@ -139,6 +139,8 @@ def _step(state: State, message: str, understand: Optional[Understanding]) -> tu
         if ex.take_count > MAX_TAKES:
             ex.notices.append(reply("takes_capped", max=MAX_TAKES))
     generated = state.phase == "generated"
+    if generated and EXTEND.search(text):
+        return _extend(state, text)
     if generated and PLAY_TAKE.search(text) and numbers.find_take_ref(text) is not None:
         return _play(state, text)  # "play take 1" plays it, and keeps nothing
     if generated and ("like" in intents or _is_bare_take_ref(text)) and not ex.names_music():
@@ -420,6 +422,35 @@ def _drop_melody(state: State) -> tuple[State, Reply]:
     if state.phase == "generated":
         return start_round(state, seeds=same_seeds(state), before=before, lead=lead)
     return state, _answer(state, lead)
+
+
+EXTEND = re.compile(r"^(?:please )?(?:extend|continue|lengthen|keep going with)(?![\w])")
+EXTEND_BY = re.compile(r"(?<![\w])(?:by|for|with|another|an extra|a further)? ?(\d+(?:\.\d+)?) ?(?:more )?"
+                       r"(?:seconds?|secs?|s)(?![\w])")
+
+
+def _extend(state: State, text: str) -> tuple[State, Reply]:
+    """"extend take 2 by 20 seconds", "continue it": the named (or kept, or first) take goes on from
+    its end with its own seed and brief; one take, EXTEND_DEFAULT_S longer unless said."""
+    rnd = state.last_round
+    ref = numbers.find_take_ref(text)
+    if ref is None:
+        kept = [i for i, s in enumerate(rnd.seeds, start=1) if s == state.kept_seed]
+        ref = kept[0] if kept else 1
+    number, refused = _take_number(state, ref)
+    if refused:
+        return state, _answer(state, refused)
+    said = EXTEND_BY.search(text)
+    extra = float(said.group(1)) if said else EXTEND_DEFAULT_S
+    before = state.brief
+    total = before.duration_s + extra
+    if extra <= 0 or total > DURATION_MAX_S:
+        return state, _answer(state, reply("extend_too_long", max=f"{DURATION_MAX_S:g}", now=f"{before.duration_s:g}"))
+    state.brief = state.brief.model_copy(update={"duration_s": round(total, 2)})
+    seed = rnd.seeds[number - 1]
+    state.kept_seed, state.kept_number = seed, number
+    return start_round(state, seeds=[seed], before=before, extends=TakeRef(round=rnd.number, number=number),
+                       extend_s=extra)
 
 
 def paths_named(ex: Extraction) -> list[str]:

@@ -155,6 +155,8 @@ def _names(raw: str) -> list[tuple[str, int, int]]:
             continue  # a reference we know: described as today
         words = re.findall(r"[a-z0-9]+", key)
         covered = {w for mt in vocab.find_all(key) for w in re.findall(r"[a-z0-9]+", mt.surface)}
+        if not re.search(r"[^\W\d_]", name):
+            continue  # "by 4 seconds", "like 90": a number is no name
         if not words or all(w in covered or w in NAME_FILLER for w in words):
             continue  # "like Jazz", "by Heavy Metal", "A Rock style": music words, not a name
         out.append((name, m.start(1), m.start(1) + len(name)))

@@ -9,7 +9,7 @@ from assistant.brief import LEAF_PATHS, MusicBrief, describe_change, describe_va
 from assistant.fill import fill_gaps
 from assistant.quick_actions import quick_actions
 from assistant.render import generation_windows, negative_prompt, render_prompt, sections_that_fit
-from assistant.state import Reply, Round, State
+from assistant.state import Reply, Round, State, TakeRef
 from assistant.templates import reply
 
 
@@ -40,8 +40,8 @@ def same_seeds(state: State) -> list[int]:
 
 
 def start_round(state: State, seeds: Optional[list[int]], notices: Optional[list[str]] = None,
-                before: Optional[MusicBrief] = None, lead: str = "", remix_of: Optional[int] = None
-                ) -> tuple[State, Reply]:
+                before: Optional[MusicBrief] = None, lead: str = "", remix_of: Optional[int] = None,
+                extends: Optional[TakeRef] = None, extend_s: float = 0.0) -> tuple[State, Reply]:
     notices = notices or []
     before = before if before is not None else state.brief
     brief, filled = fill_gaps(state.brief, seed=state.settings.seed + state.song)
@@ -55,7 +55,7 @@ def start_round(state: State, seeds: Optional[list[int]], notices: Optional[list
     state.rounds_started += 1  # never reused, even when a cancelled round is discarded
     state.rounds.append(Round(number=state.rounds_started, brief=brief, prompt=prompt, seeds=seeds,
                               windows=windows, negative_prompt=negative_prompt(brief),
-                              remix_of=remix_of))
+                              remix_of=remix_of, extends=extends, extend_s=extend_s))
     state.phase, state.pending, state.pending_options = "generated", None, []
     changed = [p for p in diff(before, brief) if p not in filled]
     edited = changed and state.last_round.number > 1
@@ -74,7 +74,10 @@ def start_round(state: State, seeds: Optional[list[int]], notices: Optional[list
     details.append(reply("seeds", seeds=", ".join(str(s) for s in seeds)))
     said = said_changes(brief, changed) if edited else ""
     seeds_kept = len(state.rounds) > 1 and seeds == state.rounds[-2].seeds
-    if remix_of is not None:
+    if extends is not None:
+        headline = reply("extend_summary", number=extends.number, start=f"{before.duration_s:g}",
+                         extra=f"{extend_s:g}", total=f"{brief.duration_s:g}")
+    elif remix_of is not None:
         headline = reply("remix_summary", changes=said)
     else:
         headline = reply("round_summary", changes=said if seeds_kept else "", takes=len(seeds),

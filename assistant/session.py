@@ -333,6 +333,17 @@ class Session:
         return RenderRequest(brief=rnd.brief, seeds=rnd.seeds, round_number=rnd.number, windows=rnd.windows,
                              negative_prompt=rnd.negative_prompt, keep_paths=self._kept_paths())
 
+    def _extend(self, rnd: Any, cancel: threading.Event, progress: Optional[ProgressFn]
+                ) -> Optional[tuple[list[Take], list[Note]]]:
+        """'extend take 2': that take, continued; None when it can't be (then the round is generated)."""
+        source = next((r for r in self.state.rounds if r.number == rnd.extends.round), None)
+        take = source.takes[rnd.extends.number - 1] if source and len(source.takes) >= rnd.extends.number else None
+        extend = getattr(self.music, "extend_take", None)
+        if take is None or extend is None:
+            return None
+        return extend(self._request(), take, rnd.extend_s, folder_name=self.conversation_id, cancel=cancel,
+                      progress=progress)
+
     def _remix(self, cancel: threading.Event, progress: Optional[ProgressFn] = None
                ) -> Optional[tuple[list[Take], list[Note]]]:
         """A mix-only edit re-mixes the takes it edits (instantly); None when that can't be done."""
@@ -366,10 +377,13 @@ class Session:
         unavailable_before = self.music.unavailable
         try:
             started = time.perf_counter()
-            remixed = self._remix(cancel, progress) if self.state.rounds[-1].remix_of is not None else None
+            rnd = self.state.rounds[-1]
+            remixed = self._remix(cancel, progress) if rnd.remix_of is not None else \
+                self._extend(rnd, cancel, progress) if rnd.extends is not None else None
             if remixed is not None:
                 takes, notes = remixed
-                done = reply_text("remixed", takes=len(takes), seconds=f"{time.perf_counter() - started:.2f}")
+                done = "" if rnd.extends is not None else \
+                    reply_text("remixed", takes=len(takes), seconds=f"{time.perf_counter() - started:.2f}")
             else:
                 takes, notes = self.music.render_round(self._request(), folder_name=self.conversation_id,
                                                        melody=self.melody_audio(),

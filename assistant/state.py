@@ -14,6 +14,13 @@ Action = Literal["ask", "generate", "answer"]
 Phase = Literal["new", "collecting", "generated"]
 
 
+class TakeRef(BaseModel):
+    """A take as a reply points at it: its round and its number there."""
+
+    round: int
+    number: int
+
+
 class Round(BaseModel):
     """One generation: the brief and prompt it used, its seeds, and the takes once rendered."""
 
@@ -25,6 +32,8 @@ class Round(BaseModel):
     negative_prompt: Optional[str] = None
     takes: list[Take] = Field(default_factory=list)
     remix_of: Optional[int] = None  # a mix-only edit: this round re-mixes that round's takes, instantly
+    extends: Optional[TakeRef] = None  # "extend take 2 by 10 s": this round continues that take from its end
+    extend_s: float = 0.0
 
 
 class Settings(BaseModel):
@@ -65,13 +74,6 @@ class State(BaseModel):
         """Fresh seeds, reproducible from the settings seed, the song and the round."""
         rng = random.Random(f"{self.settings.seed}:{self.song}:{len(self.rounds)}:{self.turn}")
         return [rng.randrange(1, 2**31) for _ in range(count)]
-
-
-class TakeRef(BaseModel):
-    """A take as a reply points at it: its round and its number there."""
-
-    round: int
-    number: int
 
 
 class Reply(BaseModel):

@@ -294,3 +294,10 @@ def test_new_song_then_the_apps_own_example_asks_the_style() -> None:
     state, out = step(state, "make a cool song")
     assert out.action == "ask" and out.asks_about == ["style"] and "I'm here to shape music" not in out.text
     assert ".." not in out.text and state.brief.theme is None
+
+
+def test_a_number_after_by_or_like_is_no_name() -> None:
+    from assistant.reading import read
+
+    assert read("extend take 2 by 4 seconds").names == [] and "4" in read("extend take 2 by 4 seconds").text
+    assert read("something like 90 bpm").names == []

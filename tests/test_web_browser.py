@@ -362,5 +362,13 @@ def test_the_second_pass_in_the_browser(tmp_path: Path) -> None:
         expect(take_rows(chat)).to_have_count(rows + 2, timeout=60000)
         expect(page.locator("#brief")).to_contain_text("your clip, 2 s")
         steps.done("a clip uploaded in the chat: takes follow its melody")
+
+        # 10. "extend take 1 by 5 seconds": one take, 5 s longer, and the reply says so.
+        rows = take_rows(chat).count()
+        box.fill("extend take 1 by 5 seconds")
+        box.press("Enter")
+        expect(chat).to_contain_text("Take 1 continued from its end at", timeout=60000)
+        expect(take_rows(chat)).to_have_count(rows + 1, timeout=60000)
+        steps.done("take 1 extended by 5 s")
         browser.close()
     print("\n" + steps.report())

@@ -96,9 +96,17 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
         llm_name = session.state.settings.llm if session else config.llm
         music_name = session.state.settings.music if session else config.music
         busy = bool(session and session.busy)
+        # The form and the sliders are the user's too: redrawn only when the brief moved them, so a
+        # redraw in the middle of a round never undoes what is being typed or dragged there.
+        controls = (*view.form_values(session), take_count, seconds)
+        if conv is not None and conv.controls_shown == controls:
+            form: list[Any] = [gr.skip()] * len(controls)
+        else:
+            form = [*controls[:5], gr.update(value=take_count), gr.update(value=seconds)]
+            if conv is not None:
+                conv.controls_shown = controls
         return [gr.skip(), shown, conv, view.brief_markdown(session), view.last_prompt(session),
-                view.downloads(session) or None, *view.form_values(session),
-                gr.update(value=take_count), gr.update(value=seconds),
+                view.downloads(session) or None, *form,
                 view.backends_text(session, llm_name, music_name), conv.key if conv else None,
                 view.rounds_panel(session), gr.update(interactive=busy)]
 
@@ -213,7 +221,10 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
 
     def restore(key: Optional[str]) -> list[Any]:
         """After a reload: the conversation this browser was having, if the server still has it."""
-        return [*outputs(store.find(key)), gr.skip()]
+        conv = store.find(key)
+        if conv is not None:
+            conv.controls_shown = None  # a new page: its form and sliders are drawn afresh
+        return [*outputs(conv), gr.skip()]
 
     def clear(conv: Optional[Conversation], confirmed: Any = True) -> list[Any]:
         """The trash icon, once the browser's confirmation says yes, starts a new conversation (the

@@ -18,6 +18,7 @@ class Conversation:
     key: str = field(default_factory=lambda: secrets.token_urlsafe(18))  # what the browser keeps
     takes_at: dict[int, tuple[int, int]] = field(default_factory=dict)  # shown chat index -> (round, take)
     window_start: int = 0  # messages left off the front of the chat last sent (visible_history)
+    controls_shown: Optional[tuple] = None  # the form's and sliders' values last sent to this browser
 
 
 class ConversationStore:

@@ -40,6 +40,8 @@ def crossfade(a: np.ndarray, b: np.ndarray, samples: int) -> np.ndarray:
     if samples == 0:
         return np.concatenate([a, b])
     ramp = np.linspace(0.0, 1.0, samples, dtype=np.float32)
+    if a.ndim == 2:  # stereo (samples, channels)
+        ramp = ramp[:, None]
     return np.concatenate([a[:-samples], a[-samples:] * (1 - ramp) + b[:samples] * ramp, b[samples:]])
 
 
@@ -169,6 +171,48 @@ class MusicRenderer:
             self.unmixed.put(str(path), unmixed)
             takes.append(take.model_copy(update={"path": str(path), "analysis": analysis}))
         return takes, self._within_disk_limits(folder, takes, request.keep_paths)
+
+    def extend_take(self, request: RenderRequest, source: Take, extra_s: float, folder_name: str = "session",
+                    cancel: Optional[threading.Event] = None, progress: Optional[ProgressFn] = None
+                    ) -> Optional[tuple[list[Take], list[Note]]]:
+        """`source` continued from its end for `extra_s` seconds, crossfaded: its own unmixed audio, then
+        more of the same brief and seed (MusicGen continues from the take's last TAIL_S seconds; the
+        sketch plays on). None when the take's unmixed audio is gone (then the round is generated)."""
+        unmixed = self.unmixed.get(source.path)
+        if unmixed is None or (not unmixed.sketch and (self.model is None or self.unavailable)):
+            return None
+        rate, fade = unmixed.sample_rate, int(CROSSFADE_S * unmixed.sample_rate)
+        seed = (source.seed + 7919) % 2**32  # the next part's seed, as the windows of a long piece
+        label = reply("progress_extend", number=source.number)
+        with generation_slot(cancel):
+            if unmixed.sketch:
+                def bars(fraction: float) -> None:
+                    if progress is not None:
+                        progress(0.5 * fraction, label)
+
+                new = unmixed_sketch(*render_buses(request.brief, seed, duration_s=extra_s + CROSSFADE_S,
+                                                   cancel=cancel, progress=bars))
+            else:
+                tail = unmixed.audio[-int(TAIL_S * rate):]
+                part = self.model.generate([request.windows[-1].prompt], [seed], extra_s, audio_prompt=[tail],
+                                           progress=lambda f, _: progress(0.9 * f, label) if progress else None,
+                                           cancel=cancel, negative_prompt=request.negative_prompt)[0]
+                new = part[max(0, len(tail) - fade):]
+        joined = crossfade(unmixed.audio, new.astype(np.float32), fade)[: int(round(request.brief.duration_s * rate))]
+        _check(cancel)
+        if progress is not None:
+            progress(0.9, label)
+        stereo, lufs = post.normalised(post.apply_mix_effects(joined, rate, request.brief), rate)
+        analysis = post.analyse(stereo, rate, request.brief.tempo.bpm, measured_bpm=source.analysis.bpm
+                                if source.analysis else None, loudness_lufs=lufs)
+        _check(cancel)
+        folder = self.output_dir / folder_name
+        path = post.write_wav(folder, post.take_filename(request.round_number, 1, source.seed, unmixed.sketch),
+                              stereo, rate)
+        self.unmixed.put(str(path), Unmixed(joined, rate, unmixed.sketch))
+        take = Take(number=1, seed=source.seed, path=str(path), duration_s=round(len(stereo) / rate, 2),
+                    sample_rate=rate, analysis=analysis, sketch=unmixed.sketch)
+        return [take], self._within_disk_limits(folder, [take], request.keep_paths)
 
     def _within_disk_limits(self, folder: Path, made: list[Take], keep_paths: list[str]) -> list[Note]:
         """After every round that wrote files: old and surplus WAVs go, never a kept or just-made take."""
