@@ -511,13 +511,8 @@ def keep_take(state: State, round_number: int, number: int) -> tuple[State, Repl
     state.kept_seed, state.kept_number = rnd.seeds[number - 1], number
     latest = state.last_round is not None and rnd.number == state.last_round.number
     text = reply("kept", number=number, seed=state.kept_seed) if latest else \
-        reply("kept_earlier", number=number, round=_round_position(state, rnd.number), seed=state.kept_seed)
+        reply("kept_earlier", number=number, round=state.round_position(rnd.number), seed=state.kept_seed)
     return state, _with_actions(state, _answer(state, text))
-
-
-def _round_position(state: State, number: int) -> int:
-    """Rounds as the user counts them (1, 2, 3 ...), whatever the internal numbers of stopped rounds."""
-    return next((i for i, r in enumerate(state.rounds, start=1) if r.number == number), number)
 
 
 def _compare(state: State, text: str) -> tuple[State, Reply]:

@@ -267,18 +267,14 @@ class Session:
     def user_text(self, action: Action) -> str:
         """What the chat shows as the user's side of a turn."""
         if isinstance(action, KeepTake):
-            return reply_text("ui_user_keep", number=action.number, round=self._round_position(action.round))
+            return reply_text("ui_user_keep", number=action.number, round=0 if self.state.last_round and action.round == self.state.last_round.number
+                              else self.state.round_position(action.round))  # 0: the latest, unnamed
         if isinstance(action, EditControls):
             changes = ", ".join(f"{reply_text('ui_edit_field_' + k)} {v:g}" if isinstance(v, float)
                                 else f"{reply_text('ui_edit_field_' + k)} {v}" for k, v in action.changes().items())
             return reply_text("ui_user_edit", changes=changes)
         text = action.text[: limits.MAX_MESSAGE_CHARS]
         return f"{text} {reply_text('ui_user_clip')}".strip() if action.clip or action.heard else text
-
-    def _round_position(self, number: int) -> int:
-        rounds = [r.number for r in self.state.rounds]
-        latest = rounds[-1] if rounds else None
-        return 0 if number == latest else (rounds.index(number) + 1 if number in rounds else number)
 
     def _turn(self, action: Action, cancel: threading.Event) -> TurnRecord:
         started = time.perf_counter()
@@ -315,8 +311,9 @@ class Session:
         except OSError:
             return HeardClip(refused="unreadable")
         clip_id = uuid.uuid4().hex[:12]
-        self._clips = {**{k: v for k, v in list(self._clips.items())[-(limits.CLIPS_KEPT - 1):]}, clip_id: clip.audio} \
-            if limits.CLIPS_KEPT > 1 else {clip_id: clip.audio}
+        self._clips[clip_id] = clip.audio
+        while len(self._clips) > limits.CLIPS_KEPT:  # the oldest clip goes first
+            self._clips.pop(next(iter(self._clips)))
         return HeardClip(clip_id=clip_id, seconds=clip.seconds, original_seconds=clip.original_seconds)
 
     def melody_audio(self) -> Optional[Any]:

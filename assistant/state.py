@@ -70,6 +70,10 @@ class State(BaseModel):
     def last_round(self) -> Optional[Round]:
         return self.rounds[-1] if self.rounds else None
 
+    def round_position(self, number: int) -> int:
+        """Rounds as the user counts them (1, 2, 3 ...), whatever the internal numbers of stopped rounds."""
+        return next((i for i, r in enumerate(self.rounds, start=1) if r.number == number), number)
+
     def derived_seeds(self, count: int) -> list[int]:
         """Fresh seeds, reproducible from the settings seed, the song and the round."""
         rng = random.Random(f"{self.settings.seed}:{self.song}:{len(self.rounds)}:{self.turn}")

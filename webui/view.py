@@ -135,7 +135,7 @@ def side_by_side(session: Optional[Session], shown: list[tuple[dict[str, int], T
     cells = []
     for i, (ref, take) in enumerate(shown):
         only = [p for p in _phrases(_round_prompt(session, ref["round"])) if p not in prompts[1 - i]]
-        caption = reply("ui_compare_side", number=ref["number"], round=_round_position(session, ref["round"]),
+        caption = reply("ui_compare_side", number=ref["number"], round=session.state.round_position(ref["round"]) if session else ref["round"],
                         seed=take.seed, kept=take.path in kept, only=html.escape(", ".join(only)))
         cells.append(f'<div class="compare-side"><p>{caption}</p><audio controls preload="none" '
                      f'src="{html.escape(file_url(take.path))}"></audio></div>')
@@ -145,11 +145,6 @@ def side_by_side(session: Optional[Session], shown: list[tuple[dict[str, int], T
 def _round_prompt(session: Optional[Session], number: int) -> str:
     rnd = next((r for r in session.state.rounds if r.number == number), None) if session else None
     return rnd.prompt if rnd else ""
-
-
-def _round_position(session: Optional[Session], number: int) -> int:
-    numbers = [r.number for r in session.state.rounds] if session else []
-    return numbers.index(number) + 1 if number in numbers else number
 
 
 def _phrases(prompt: str) -> list[str]:
