@@ -1,7 +1,7 @@
 """Command line: scripted conversations, an interactive chat, and a prompt coach.
 
     python -m assistant.cli run FILE.yaml [--json] [--llm ...] [--music ...]
-    python -m assistant.cli chat
+    python -m assistant.cli chat              (/audio PATH [message]: a clip with the message)
     python -m assistant.cli refine < requests.txt
 """
 from __future__ import annotations
@@ -12,6 +12,7 @@ import os
 import sys
 from typing import Any, Optional
 
+from assistant.actions import Say
 from assistant.conversation import ExpectationFailed, load_spec, run_conversation
 from assistant.config import load_config
 from assistant.refine import refine
@@ -61,12 +62,27 @@ def cmd_chat(args: argparse.Namespace) -> int:
         except (EOFError, KeyboardInterrupt):
             print()
             return 0
-        record = session.send(message, progress=_print_progress)
+        record = session.do(chat_action(message), progress=_print_progress)
         print(f"musicbrief> {record.reply}")
         for i, option in enumerate(record.options, 1):
             print(f"   [{i}] {option}")
         for take in record.takes:
             print(f"   take {take.path} (seed {take.seed})")
+
+
+def chat_action(line: str) -> Say:
+    """A line of the terminal chat: `/audio PATH [message]` sends a clip with the message, as an
+    upload does in the web chat."""
+    command, _, rest = line.strip().partition(" ")
+    if command != "/audio" or not rest.strip():
+        return Say(text=line)
+    rest = rest.strip()
+    if rest[0] in "'\"" and rest.find(rest[0], 1) > 0:  # a quoted path may hold spaces
+        end = rest.find(rest[0], 1)
+        path, message = rest[1:end], rest[end + 1:]
+    else:
+        path, _, message = rest.partition(" ")
+    return Say(text=message.strip(), clip=os.path.expanduser(path))
 
 
 def _print_progress(fraction: float, label: str) -> None:

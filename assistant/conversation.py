@@ -12,11 +12,13 @@ from typing import Any, Callable, Optional
 import yaml
 from pydantic import BaseModel, Field
 
+from assistant.actions import Say
 from assistant.session import Session, TurnRecord
 
 
 class Turn(BaseModel):
-    user: str
+    user: str = ""
+    audio: Optional[str] = None  # a clip that comes with the message, as an upload does in the chat
     expect: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -33,13 +35,19 @@ class ExpectationFailed(AssertionError):
 
 
 def load_spec(path: Path | str) -> ConversationSpec:
+    """A conversation file; a turn's `audio:` path is read from the file's own folder."""
     with open(path, encoding="utf-8") as fh:
-        return ConversationSpec.model_validate(yaml.safe_load(fh))
+        spec = ConversationSpec.model_validate(yaml.safe_load(fh))
+    folder = Path(path).resolve().parent
+    for turn in spec.turns:
+        if turn.audio is not None:
+            turn.audio = str(folder / turn.audio)
+    return spec
 
 
 def _dotted(data: dict[str, Any], path: str) -> Any:
     for part in path.split("."):
-        data = data[part]
+        data = data.get(part) if isinstance(data, dict) else None  # a missing value fails its expectation
     return data
 
 
@@ -112,7 +120,7 @@ def run_conversation(spec: ConversationSpec, make_session: Callable[[dict[str, A
     session = make_session(spec.settings)
     records: list[TurnRecord] = []
     for index, turn in enumerate(spec.turns):
-        record = session.send(turn.user)
+        record = session.do(Say(text=turn.user, clip=turn.audio))
         generated = [r for r in records if r.action == "generate"]
         problems = check(record, turn.expect, generated[-1] if generated else None)
         records.append(record)

@@ -47,22 +47,35 @@ def act(state: State, action: Action, understand: Optional[Understanding] = None
 
 def with_clip(state: State, text: str, heard: HeardClip, understand: Optional[Understanding]) -> tuple[State, Reply]:
     """A message with a clip: a clip kept becomes the melody the takes follow (an edit after a round,
-    same seeds); a refused one is said, and the words of the message are read as always."""
+    same seeds), or with "continue this" the start of every take; a refused one is said, and the
+    words of the message are read as always."""
     if heard.refused is not None:
         notice = reply(f"clip_{heard.refused}", **heard.values)
-        if not text.strip():
+        if not text.strip() or EXTEND.search(text.strip().lower()):  # "continue this" has nothing to continue
             return state, _answer(state, notice)
         state, out = step(state, text, understand)
         return state, _lead(out, notice)
     before = state.brief
-    state.brief = state.brief.model_copy(update={"melody": Melody(clip_id=heard.clip_id, seconds=heard.seconds)})
+    clip = Melody(clip_id=heard.clip_id, seconds=heard.seconds)
+    state.clip = clip
+    cut = heard.original_seconds > heard.seconds + 0.01
+    if EXTEND.search(text.strip().lower()):  # "continue this": the clip is the start of the takes
+        notices = [reply("clip_cut_continue", seconds=f"{heard.original_seconds:.0f}", limit=f"{MELODY_MAX_S:g}")] \
+            if cut else []
+        return _continue_clip(state, text, clip, notices)
+    state.brief = state.brief.model_copy(update={"melody": clip})
     _record_user_paths(state, ["melody"], [])
     notices = [reply("melody_set", seconds=f"{heard.seconds:.0f}")]
-    if heard.original_seconds > heard.seconds + 0.01:
+    if cut:
         notices.append(reply("clip_cut", seconds=f"{heard.original_seconds:.0f}", limit=f"{MELODY_MAX_S:g}"))
     if text.strip():
         generated = state.phase == "generated"
         state, out = step(state, text, understand)
+        if state.brief.melody is None:  # "new song, follow this": the new song follows the clip
+            state.brief = state.brief.model_copy(update={"melody": clip})
+            _record_user_paths(state, ["melody"], [])
+            if out.action == "generate" and state.last_round is not None:
+                state.last_round.brief = state.last_round.brief.model_copy(update={"melody": clip})
         if out.action == "generate" and state.last_round is not None:
             state.last_round.remix_of = None  # a new melody is heard only in a new render
         elif generated:  # "follow this" after a round: the same seeds, now with the melody
@@ -110,7 +123,8 @@ def _step(state: State, message: str, understand: Optional[Understanding]) -> tu
         return _update_and_generate(state, ex, force=False, lead=reply("foreign_theme"))
     if kind != "text" and not ex.names_music() and not ex.lyrics:
         return state, _answer(state, reply(kind))
-    if DROP_MELODY.search(text) and state.brief.melody is not None:
+    continuing = state.last_round is not None and state.last_round.continues is not None
+    if DROP_MELODY.search(text) and (state.brief.melody is not None or continuing):
         return _drop_melody(state)
     if COMPARE.search(text) and (state.rounds or state.rounds_started) and not ex.names_music():
         return _compare(state, text)
@@ -139,6 +153,10 @@ def _step(state: State, message: str, understand: Optional[Understanding]) -> tu
         if ex.take_count > MAX_TAKES:
             ex.notices.append(reply("takes_capped", max=MAX_TAKES))
     generated = state.phase == "generated"
+    if EXTEND.search(text) and MY_CLIP.search(text):  # "continue my clip": the last clip sent
+        if state.clip is None:
+            return state, _answer(state, reply("no_clip"))
+        return _continue_clip(state, text, state.clip, [])
     if generated and EXTEND.search(text):
         return _extend(state, text)
     if generated and PLAY_TAKE.search(text) and numbers.find_take_ref(text) is not None:
@@ -413,6 +431,29 @@ DROP_MELODY = re.compile(r"(?<![\w])(?:drop|remove|forget|lose|no|without|ignore
                          r" (?:melody|clip|tune|humming)(?![\w])")
 
 
+MY_CLIP = re.compile(r"(?<![\w])(?:my|the|that|this|our) (?:clip|recording|upload|humming|audio|loop|sample)(?![\w])")
+
+
+def _continue_clip(state: State, text: str, clip: Melody, notices: list[str]) -> tuple[State, Reply]:
+    """"continue this" with a clip, or "continue my clip": takes that start with the clip and go on
+    for EXTEND_DEFAULT_S seconds unless said, in the brief's style and any style the message names."""
+    before = state.brief
+    said = EXTEND_BY.search(text.lower())
+    extra = float(said.group(1)) if said else EXTEND_DEFAULT_S
+    if extra <= 0 or clip.seconds + extra > DURATION_MAX_S:
+        return state, _answer(state, reply("extend_too_long", max=f"{DURATION_MAX_S:g}", now=f"{clip.seconds:.0f}"))
+    _, _, ex = read_and_extract(text)
+    ex.duration_s, ex.take_count = None, None
+    if ex.names_music():  # "continue this as lo-fi hip hop"
+        update = apply_extraction(state.brief, ex)
+        state.brief = update.brief
+        _record_user_paths(state, update.user_paths, update.inferred_paths)
+        notices = [*notices, *update.notices]
+    state.brief = state.brief.model_copy(update={"duration_s": round(clip.seconds + extra, 2), "melody": None})
+    state.user_paths = [p for p in state.user_paths if p != "melody"]
+    return start_round(state, seeds=None, notices=notices, before=before, continues=clip)
+
+
 def _drop_melody(state: State) -> tuple[State, Reply]:
     """"Drop the melody": the takes follow the text alone again (same seeds, so you hear the difference)."""
     before = state.brief
@@ -420,7 +461,7 @@ def _drop_melody(state: State) -> tuple[State, Reply]:
     state.user_paths = [p for p in state.user_paths if p != "melody"]
     lead = reply("melody_dropped")
     if state.phase == "generated":
-        return start_round(state, seeds=same_seeds(state), before=before, lead=lead)
+        return start_round(state, seeds=same_seeds(state), before=before, lead=lead, keep_clip=False)
     return state, _answer(state, lead)
 
 

@@ -21,6 +21,8 @@ MELODY_MAX_S = 30.0  # MusicGen-melody reads at most this much of a clip's chrom
 CLIP_MAX_BYTES = 5_000_000  # an uploaded or recorded clip (30 s of 16-bit stereo WAV at 44.1 kHz is 5.3 MB: use flac/mp3)
 CLIP_DECODE_TIMEOUT_S = 10.0  # decoding a clip that takes longer is refused
 CLIPS_KEPT = 2  # clips one conversation keeps in memory (30 s mono at 32 kHz: 3.8 MB each)
+CONTINUATION_CONTEXT_S = 10.0  # of a take's (or clip's) own tokens a continuation starts from; audiocraft keeps 12 of 30
+CONTINUATION_MIN_CONTEXT_S = 3.0  # a long piece's window that fills the model's window still hears this much of the last
 EXTEND_DEFAULT_S = 10.0  # "continue it" with no length: this many seconds more
 MAX_QUEUE = 32  # requests waiting beyond that are refused with a message
 UPLOADS_KEPT_S = 1800  # uploaded clips are removed from Gradio's cache after this long (a clip in use is in memory)
@@ -46,7 +48,7 @@ PENDING_AFTER_S = 0.3  # a turn still running after this shows the user's messag
 __all__ = [
     "GENRE_MAX_WORDS", "MAX_INFLUENCES", "THEME_MAX_WORDS", "LYRIC_MIN_LINES", "LYRIC_MAX_MOODS", "SUBJECT_MAX_WORDS", "SUBJECT_MOOD_MARGIN", "NAME_MAX_WORDS",
     "BPM_MAX", "BPM_MIN", "DURATION_MAX_S", "DURATION_MIN_S", "MAX_ITEMS", "MAX_WORDS", "MAX_MESSAGE_CHARS",
-    "MAX_TAKES", "MUSICGEN_WINDOW_S", "DECODE_BUCKETS", "DECODE_CHECK_EVERY", "MAX_CONCURRENT_GENERATIONS", "MAX_QUEUE", "MAX_WAITING_TURNS", "MELODY_MAX_S", "CLIP_MAX_BYTES", "CLIP_DECODE_TIMEOUT_S", "CLIPS_KEPT", "EXTEND_DEFAULT_S", "UPLOADS_KEPT_S", "MAX_FILES_PER_CONVERSATION", "MAX_TOTAL_MB",
+    "MAX_TAKES", "MUSICGEN_WINDOW_S", "DECODE_BUCKETS", "DECODE_CHECK_EVERY", "MAX_CONCURRENT_GENERATIONS", "MAX_QUEUE", "MAX_WAITING_TURNS", "MELODY_MAX_S", "CLIP_MAX_BYTES", "CLIP_DECODE_TIMEOUT_S", "CLIPS_KEPT", "EXTEND_DEFAULT_S", "CONTINUATION_CONTEXT_S", "CONTINUATION_MIN_CONTEXT_S", "UPLOADS_KEPT_S", "MAX_FILES_PER_CONVERSATION", "MAX_TOTAL_MB",
     "GENERATION_TIMEOUT_S", "MAX_HISTORY_MESSAGES", "MAX_LISTED_ITEMS", "REFERENCE_MAX_WORDS", "REFERENCE_FUZZY_MIN_LETTERS",
     "REFERENCE_FUZZY_CUTOFF", "REFERENCE_MAX_MOODS", "TEMPO_WORD_MIN_CHANGE", "SPELLING_MIN_LETTERS", "SPELLING_LONG_WORD", "SPELLING_MAX_EDITS_LONG",
     "FALLBACK_BPM", "MIN_SECTION_S", "REMIX_SOURCE_S", "MAX_CONVERSATIONS_KEPT", "PROGRESS_EVERY_S", "PENDING_AFTER_S", "BPM_ANALYSIS_S",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 from assistant.labels import label
-from assistant.brief import LEAF_PATHS, MusicBrief, describe_change, describe_value, diff, get_path
+from assistant.brief import LEAF_PATHS, Melody, MusicBrief, describe_change, describe_value, diff, get_path
 from assistant.fill import fill_gaps
 from assistant.quick_actions import quick_actions
 from assistant.render import generation_windows, negative_prompt, render_prompt, sections_that_fit
@@ -41,11 +41,19 @@ def same_seeds(state: State) -> list[int]:
 
 def start_round(state: State, seeds: Optional[list[int]], notices: Optional[list[str]] = None,
                 before: Optional[MusicBrief] = None, lead: str = "", remix_of: Optional[int] = None,
-                extends: Optional[TakeRef] = None, extend_s: float = 0.0) -> tuple[State, Reply]:
+                extends: Optional[TakeRef] = None, extend_s: float = 0.0,
+                continues: Optional[Melody] = None, keep_clip: bool = True) -> tuple[State, Reply]:
+    """A new round of the brief. A round after a clip's continuation continues the clip again (an
+    edit of it keeps the clip at its start), unless it extends or re-mixes a take or drops the clip."""
     notices = notices or []
+    last = state.last_round
+    if continues is None and keep_clip and extends is None and remix_of is None and last is not None:
+        continues = last.continues
     before = before if before is not None else state.brief
     brief, filled = fill_gaps(state.brief, seed=state.settings.seed + state.song)
     state.brief = brief
+    if continues is not None:
+        extend_s = round(max(1.0, brief.duration_s - continues.seconds), 2)
     state.filled_paths = [p for p in LEAF_PATHS if p in filled or p in state.filled_paths]
     if seeds is None:
         seeds = (seeds_from(brief.seed, state.settings.takes) if brief.seed is not None
@@ -55,7 +63,7 @@ def start_round(state: State, seeds: Optional[list[int]], notices: Optional[list
     state.rounds_started += 1  # never reused, even when a cancelled round is discarded
     state.rounds.append(Round(number=state.rounds_started, brief=brief, prompt=prompt, seeds=seeds,
                               windows=windows, negative_prompt=negative_prompt(brief),
-                              remix_of=remix_of, extends=extends, extend_s=extend_s))
+                              remix_of=remix_of, extends=extends, extend_s=extend_s, continues=continues))
     state.phase, state.pending, state.pending_options = "generated", None, []
     changed = [p for p in diff(before, brief) if p not in filled]
     edited = changed and state.last_round.number > 1
@@ -74,7 +82,10 @@ def start_round(state: State, seeds: Optional[list[int]], notices: Optional[list
     details.append(reply("seeds", seeds=", ".join(str(s) for s in seeds)))
     said = said_changes(brief, changed) if edited else ""
     seeds_kept = len(state.rounds) > 1 and seeds == state.rounds[-2].seeds
-    if extends is not None:
+    if continues is not None:
+        headline = reply("continue_clip_summary", seconds=f"{continues.seconds:.0f}", extra=f"{extend_s:g}",
+                         takes=len(seeds), total=f"{brief.duration_s:g}")
+    elif extends is not None:
         headline = reply("extend_summary", number=extends.number, start=f"{before.duration_s:g}",
                          extra=f"{extend_s:g}", total=f"{brief.duration_s:g}")
     elif remix_of is not None:
@@ -85,6 +96,8 @@ def start_round(state: State, seeds: Optional[list[int]], notices: Optional[list
         if said and not seeds_kept:
             headline = f"{said}. {headline}"
     summary = " ".join(p for p in [lead, *notices, headline] if p)
+    if continues is not None or extends is not None:  # what was continued, from where, is the news
+        parts.append(headline)
     return state, Reply(text=" ".join(p for p in [*parts, *details] if p), action="generate", changed=changed,
                         filled=filled, prompt=prompt, seeds=seeds, notices=notices, summary=summary,
                         details=details, options=quick_actions(brief, remix=remix_of is not None, takes=len(seeds)))

@@ -339,7 +339,19 @@ class Session:
         if take is None or extend is None:
             return None
         return extend(self._request(), take, rnd.extend_s, folder_name=self.conversation_id, cancel=cancel,
-                      progress=progress)
+                      progress=progress, melody=self.melody_audio())
+
+    def _continue_clip(self, rnd: Any, cancel: threading.Event, progress: Optional[ProgressFn]
+                       ) -> Optional[tuple[list[Take], list[Note]]]:
+        """'continue this' with a clip: takes that start with it; no takes when the clip is gone."""
+        go_on = getattr(self.music, "continue_clip", None)
+        if go_on is None:
+            return None
+        clip = self._clips.get(rnd.continues.clip_id)
+        if clip is None:
+            return [], [Note(kind="clip_gone")]
+        return go_on(self._request(), clip, rnd.extend_s, folder_name=self.conversation_id, cancel=cancel,
+                     progress=progress)
 
     def _remix(self, cancel: threading.Event, progress: Optional[ProgressFn] = None
                ) -> Optional[tuple[list[Take], list[Note]]]:
@@ -376,10 +388,11 @@ class Session:
             started = time.perf_counter()
             rnd = self.state.rounds[-1]
             remixed = self._remix(cancel, progress) if rnd.remix_of is not None else \
-                self._extend(rnd, cancel, progress) if rnd.extends is not None else None
+                self._extend(rnd, cancel, progress) if rnd.extends is not None else \
+                self._continue_clip(rnd, cancel, progress) if rnd.continues is not None else None
             if remixed is not None:
                 takes, notes = remixed
-                done = "" if rnd.extends is not None else \
+                done = "" if rnd.remix_of is None else \
                     reply_text("remixed", takes=len(takes), seconds=f"{time.perf_counter() - started:.2f}")
             else:
                 takes, notes = self.music.render_round(self._request(), folder_name=self.conversation_id,

@@ -6,7 +6,7 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.brief import MusicBrief
+from assistant.brief import Melody, MusicBrief
 from assistant.limits import MAX_TAKES
 from assistant.music import Analysis, ProgressFn, Take, Window  # noqa: F401  (the music wing's seam types)
 
@@ -34,6 +34,7 @@ class Round(BaseModel):
     remix_of: Optional[int] = None  # a mix-only edit: this round re-mixes that round's takes, instantly
     extends: Optional[TakeRef] = None  # "extend take 2 by 10 s": this round continues that take from its end
     extend_s: float = 0.0
+    continues: Optional[Melody] = None  # "continue this" with a clip: every take starts with the clip, then goes on
 
 
 class Settings(BaseModel):
@@ -64,6 +65,7 @@ class State(BaseModel):
     kept_seed: Optional[int] = None
     kept_number: Optional[int] = None  # the kept take's number: it keeps it in the rounds that follow
     told_instrumental: bool = False  # "MusicGen sings no words" is said once per conversation
+    clip: Optional[Melody] = None  # the last clip the user sent: "continue my clip" continues it
     turn: int = 0
 
     @property
@@ -111,6 +113,7 @@ def new_song_state(settings: Settings, song: int = 1, carried: Optional[State] =
         fresh.said_settings = list(carried.said_settings)
         fresh.told_instrumental = carried.told_instrumental
         fresh.rounds_started = carried.rounds_started
+        fresh.clip = carried.clip
         if "duration_s" in carried.user_paths:
             fresh.brief = fresh.brief.model_copy(update={"duration_s": carried.brief.duration_s})
             fresh.user_paths = ["duration_s"]

@@ -91,6 +91,50 @@ def distribution_drift(base: MusicGenModel, fast: MusicGenModel, steps: int = 64
     return kl, agree
 
 
+def continuation_rows(name: str, model: MusicGenModel, seconds: float) -> None:
+    """Extending 2 takes by `seconds` from 10 s of context: from the takes' own tokens (what MusicBrief
+    does) against decoding them and re-encoding the audio through EnCodec (what it did before)."""
+    from assistant.limits import CONTINUATION_CONTEXT_S
+
+    made = model.generate_with_codes(prompts(2), [1, 2], CONTINUATION_CONTEXT_S)
+    context = int(CONTINUATION_CONTEXT_S * model.frame_rate)
+    start = time.perf_counter()
+    model.generate_with_codes(prompts(2), [3, 4], seconds, prompt_codes=made.codes[:, :, -context:])
+    tokens = time.perf_counter() - start
+    start = time.perf_counter()
+    model.generate_with_codes(prompts(2), [3, 4], seconds, audio_prompt=made.audio)
+    audio = time.perf_counter() - start
+    print(f"extend 2 takes by {seconds:g} s from {CONTINUATION_CONTEXT_S:g} s of context, {name}: "
+          f"from their tokens {tokens:.2f} s, from re-encoded audio {audio:.2f} s ({audio / tokens:.2f}x)")
+
+
+def melody_rows(folder: Path, seconds: float) -> None:
+    """One take following a 10 s clip's chroma on a random musicgen-melody of the real size, against
+    the same model with text alone (transformers' generate(): its conditions prefix the decoder)."""
+    import numpy as np
+
+    from assistant.music.random_model import build_random_musicgen_melody
+
+    start = time.perf_counter()
+    model = MusicGenModel(str(build_random_musicgen_melody(folder, size="melody")))
+    model.load()
+    built = time.perf_counter() - start
+    params = sum(p.numel() for p in model._model.parameters())
+    t = np.arange(int(10 * model.sample_rate)) / model.sample_rate
+    clip = (0.4 * np.sin(2 * np.pi * 440.0 * t)).astype(np.float32)
+    model.generate(prompts(1), [0], 0.2, melody=clip)  # warm-up
+    rows = {}
+    for label, melody in (("text and a 10 s melody", clip), ("text alone", None)):
+        start = time.perf_counter()
+        model.generate(prompts(1), [1], seconds, melody=melody)
+        rows[label] = time.perf_counter() - start
+    print(f"random musicgen-melody ({params / 1e6:.0f} M parameters) on {model.device}, built and loaded in "
+          f"{built:.0f} s; 1 take of {seconds:g} s:")
+    for label, wall in rows.items():
+        print(f"  melody model, {label:<24} {wall:>7.2f} s wall {seconds / wall:>7.3f} audio s/s")
+    print(f"peak memory after the melody model: {peak_rss_gb():.2f} GB")
+
+
 def main() -> None:
     import torch
 
@@ -99,6 +143,8 @@ def main() -> None:
     parser.add_argument("--takes", type=int, action="append")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--melody-seconds", type=float, default=1.0,
+                        help="seconds per take on a random musicgen-melody of the real size (0: skip)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     scratch = tempfile.TemporaryDirectory()
@@ -148,17 +194,10 @@ def main() -> None:
         memory = f" {peak_gpu.get(name, 0.0):>12.2f}" if gpu else ""
         print(f"{name:<34} {takes:>5} {wall:>7.2f} {takes * args.seconds / wall:>9.3f} "
               f"{baseline[takes] / wall:>7.2f}x {first:>13.2f} {warm[name]:>9.1f}{memory}")
-    if not gpu:  # sections of long pieces continue the last 3 s of the one before
-        import numpy as np
-
-        tail = [np.random.default_rng(i).standard_normal(int(3 * plain.sample_rate)).astype(np.float32) * 0.1
-                for i in range(4)]
-        for name, model, _ in configs[-2:]:
-            start = time.perf_counter()
-            model.generate(prompts(4), list(range(4)), args.seconds, audio_prompt=tail)
-            print(f"continuation, 4 takes of 3 s prompt + {args.seconds:g} s, {name}: "
-                  f"{time.perf_counter() - start:.1f} s")
+    continuation_rows(configs[-1][0], configs[-1][1], args.seconds)
     print(f"peak memory (whole process, all models loaded): {peak_rss_gb():.2f} GB")
+    if args.melody_seconds > 0:
+        melody_rows(Path(scratch.name) / "musicgen-melody-random", args.melody_seconds)
     snr = chunked_decode_snr(configs[-1][1], args.seconds)
     print(f"streamed chunks vs one whole EnCodec decode of the same codes: {snr:.0f} dB SNR")
     if not gpu:

@@ -208,8 +208,8 @@ def test_the_renderer_sends_the_briefs_exclusions(tiny_model: Path, tmp_path: Pa
 
     renderer = MusicRenderer("musicgen", tmp_path, str(tiny_model))
     seen = []
-    real = renderer.model.generate
-    renderer.model.generate = lambda *a, **k: seen.append(k.get("negative_prompt")) or real(*a, **k)
+    real = renderer.model.generate_with_codes
+    renderer.model.generate_with_codes = lambda *a, **k: seen.append(k.get("negative_prompt")) or real(*a, **k)
     brief, prompt, _ = refine("house at 124 bpm, no vocals, without drums")
     brief = brief.model_copy(update={"duration_s": 1.0})
     request = RenderRequest(brief=brief, seeds=[3], round_number=1, windows=generation_windows(brief),

@@ -361,6 +361,7 @@ def test_the_second_pass_in_the_browser(tmp_path: Path) -> None:
         expect(chat).to_contain_text("follow the melody of your clip (2 s)", timeout=60000)
         expect(take_rows(chat)).to_have_count(rows + 2, timeout=60000)
         expect(page.locator("#brief")).to_contain_text("your clip, 2 s")
+        expect(take_rows(chat).last).to_contain_text("follows your melody")  # each take says so
         steps.done("a clip uploaded in the chat: takes follow its melody")
 
         # 10. "extend take 1 by 5 seconds": one take, 5 s longer, and the reply says so.
@@ -369,6 +370,18 @@ def test_the_second_pass_in_the_browser(tmp_path: Path) -> None:
         box.press("Enter")
         expect(chat).to_contain_text("Take 1 continued from its end at", timeout=60000)
         expect(take_rows(chat)).to_have_count(rows + 1, timeout=60000)
+        expect(take_rows(chat).last).to_contain_text("follows your melody")  # the extension goes on with it
         steps.done("take 1 extended by 5 s")
+
+        # 11. "continue this" with a clip: takes that start with the clip and go on.
+        rows = take_rows(chat).count()
+        page.locator("#message input[type=file]").set_input_files(str(tmp_path / "hum.wav"))
+        page.wait_for_timeout(1000)
+        box.fill("continue this by 3 seconds")
+        box.press("Enter")
+        expect(chat).to_contain_text("Your clip (2 s) continued from its end at 2 s for 3 s more", timeout=60000)
+        expect(take_rows(chat)).to_have_count(rows + 2, timeout=60000)
+        expect(take_rows(chat).last).to_contain_text("starts with your clip")
+        steps.done("a clip continued: 2 takes that start with it")
         browser.close()
     print("\n" + steps.report())

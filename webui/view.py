@@ -31,10 +31,11 @@ CONTROL_PATHS = {
 
 
 def take_label(take: Take, number: int, kept: bool = False) -> str:
-    """'take 2 · seed 184467 · 125 BPM' (and 'sketch' when the built-in synthesiser made it)."""
+    """'take 2 · seed 184467 · 125 BPM' (and 'sketch' when the built-in synthesiser made it, and
+    what a clip the user sent did: the take follows its melody, or starts with it)."""
     bpm = take.analysis.bpm if take.analysis else None
     return reply("ui_take_label", number=number, seed=take.seed, bpm=f"{bpm:g}" if bpm else "",
-                 sketch=take.sketch, kept=kept)
+                 sketch=take.sketch, kept=kept, clip=take.clip or "")
 
 
 MARKDOWN_LINK = re.compile(r"(!?)\[([^\]]*)\]\(\s*([^)\s]*)[^)]*\)")

@@ -31,6 +31,15 @@ def normalise_loudness(audio: np.ndarray, sample_rate: int, target_lufs: float =
     return normalised(audio, sample_rate, target_lufs, passes, on_pass)[0]
 
 
+def resampled(audio: np.ndarray, rate: int, target: int) -> np.ndarray:
+    """Mono float32 at `target` samples a second (unchanged when the rates agree)."""
+    if rate == target:
+        return np.asarray(audio, dtype=np.float32)
+    import librosa
+
+    return librosa.resample(np.asarray(audio, dtype=np.float32), orig_sr=rate, target_sr=target)
+
+
 def normalised(audio: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS, passes: int = 3,
                on_pass: Optional[Callable[[], None]] = None) -> tuple[np.ndarray, Optional[float]]:
     """normalise_loudness, and the loudness it ends at (measured, then moved by the exact gain of

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -53,9 +54,24 @@ class FrameDecoder:
         self.steps: list = []  # one (batch * codebooks,) tensor per decoder step
         self.emitted = 0  # frames already decoded and kept
         self.audio: list[list[np.ndarray]] = []  # chunks, each one array per take
+        self._pattern = None  # the delay pattern's forced tokens, when generate() continues codes
+
+    def follow(self, known, pattern) -> None:
+        """generate() continuing codes hands the sampler only what it samples: hear the prompt's
+        positions here, and from now on put the pattern's forced tokens where it forces them."""
+        for position in range(1, known.shape[-1]):
+            self.put(known[:, position])
+        self._pattern, self._position = pattern, known.shape[-1]
 
     def put(self, tokens) -> None:
-        self.steps.append(tokens.reshape(-1)[: self.batch * self.k].cpu())
+        tokens = tokens.reshape(-1)[: self.batch * self.k].cpu()
+        if self._pattern is not None and self._position < self._pattern.shape[-1]:
+            import torch
+
+            forced = self._pattern[: self.batch * self.k, self._position].cpu()
+            tokens = torch.where(forced == -1, tokens, forced)
+            self._position += 1
+        self.steps.append(tokens)
         ready = len(self.steps) - (self.k - 1) - self.RIGHT_CONTEXT
         if ready - self.emitted >= self.chunk_frames:
             self._decode(ready)
@@ -69,6 +85,11 @@ class FrameDecoder:
         if not self.audio:
             return [np.zeros(0, dtype=np.float32) for _ in range(self.batch)]
         return [np.concatenate([chunk[take] for chunk in self.audio]) for take in range(self.batch)]
+
+    def all_codes(self) -> Optional[np.ndarray]:
+        """Every complete frame's codes, (batch, codebooks, frames): what a continuation starts from."""
+        frames = len(self.steps) - (self.k - 1)
+        return self.codes(0, frames).numpy().astype(np.int32) if frames > 0 else None
 
     def codes(self, start: int, stop: int):
         """Frames [start, stop) undelayed: (batch, codebooks, frames), as EnCodec takes them."""
@@ -88,6 +109,15 @@ class FrameDecoder:
         self.audio.append(chunk)
         if self.on_chunk is not None:
             self.on_chunk(chunk)
+
+
+@dataclass
+class Generated:
+    """One batched generation: a mono array per take, and the takes' EnCodec codes (takes, codebooks,
+    frames) when the path kept them, so the take can be continued from its own tokens."""
+
+    audio: list[np.ndarray]
+    codes: Optional[np.ndarray] = None
 
 
 class MusicGenUnavailable(RuntimeError):
@@ -277,29 +307,42 @@ class MusicGenModel:
         cfg = self._model.config.audio_encoder
         return float(getattr(cfg, "frame_rate", None) or cfg.sampling_rate / np.prod(cfg.upsampling_ratios))
 
-    def generate(self, prompts: list[str], seeds: list[int], duration_s: float, guidance_scale: float = 3.0,
-                 audio_prompt: Optional[list[np.ndarray]] = None, progress: Optional[ProgressFn] = None,
-                 cancel: Optional[threading.Event] = None, on_chunk: Optional[ChunkFn] = None,
-                 chunk_s: float = 1.0, negative_prompt: Optional[str] = None, top_k: int = 250,
-                 melody: Optional[np.ndarray] = None) -> list[np.ndarray]:
-        """One batched call: a mono float32 array per take, `duration_s` long (plus any audio prompt).
+    def generate(self, *args, **kwargs) -> list[np.ndarray]:
+        """The takes' audio alone (see generate_with_codes)."""
+        return self.generate_with_codes(*args, **kwargs).audio
 
-        Runs in our own decode loop (assistant.music.decode_loop), or in transformers' generate() when
-        `own_loop` is off. With a `negative_prompt`, guidance steers away from it instead of from
-        the empty text: the batch is [takes; the negative prompt once per take] and SeededSampler
-        does the guidance, feeding both halves the same tokens, as CFG does."""
+    def generate_with_codes(self, prompts: list[str], seeds: list[int], duration_s: float, guidance_scale: float = 3.0,
+                            audio_prompt: Optional[list[np.ndarray]] = None, progress: Optional[ProgressFn] = None,
+                            cancel: Optional[threading.Event] = None, on_chunk: Optional[ChunkFn] = None,
+                            chunk_s: float = 1.0, negative_prompt: Optional[str] = None, top_k: int = 250,
+                            melody: Optional[np.ndarray] = None, prompt_codes: Optional[np.ndarray] = None
+                            ) -> Generated:
+        """One batched call: a mono float32 array per take, `duration_s` long after any prompt.
+
+        A prompt is audio to continue: `prompt_codes` (takes, codebooks, frames), a take's own tokens
+        (no decode and re-encode between the parts), or `audio_prompt`, re-encoded through EnCodec. The
+        audio that comes back starts with the prompt. Runs in our own decode loop
+        (assistant.music.decode_loop), or in transformers' generate() when `own_loop` is off. With a
+        `negative_prompt`, guidance steers away from it instead of from the empty text: the batch is
+        [takes; the negative prompt once per take] and SeededSampler does the guidance, feeding both
+        halves the same tokens, as CFG does."""
         import torch
         from transformers import LogitsProcessorList
 
         from assistant.music.decode_loop import DecodeLoop
 
         self.load()
-        if self.melody:
-            return self._generate_melody(prompts, seeds, duration_s, guidance_scale, melody, progress, cancel,
-                                         on_chunk, chunk_s, top_k)
         model, processor = self._model, self._processor
-        # The delay pattern spends num_codebooks - 1 steps before the last codebook's first frame.
-        steps = int(round(min(duration_s, MAX_WINDOW_S) * self.frame_rate)) + model.decoder.num_codebooks - 1
+        num_codebooks = model.decoder.num_codebooks
+        new_frames = int(round(min(duration_s, MAX_WINDOW_S) * self.frame_rate))
+        codes = None if prompt_codes is None else torch.as_tensor(np.asarray(prompt_codes), dtype=torch.long)
+        # The delay pattern spends num_codebooks - 1 steps before the last codebook's first frame; a
+        # prompt's frames are known, less the positions the pattern leaves open after them.
+        steps = new_frames + num_codebooks - 1 if codes is None else \
+            codes.shape[-1] + new_frames + num_codebooks - self._known_positions(codes.shape[-1])
+        if self.melody:
+            return self._generate_melody(prompts, seeds, steps, guidance_scale, melody, progress, cancel,
+                                         on_chunk, chunk_s, top_k, codes)
         negative = bool(negative_prompt) and guidance_scale > 1
         texts = prompts + [negative_prompt] * len(prompts) if negative else prompts
         inputs = dict(text=texts, padding=True, return_tensors="pt")
@@ -309,21 +352,26 @@ class MusicGenModel:
         batch = processor(**inputs).to(model.device)
         if "input_values" in batch and batch["input_values"].dtype != model.dtype:
             batch["input_values"] = batch["input_values"].to(model.dtype)
-        num_codebooks = self._model.config.decoder.num_codebooks
         unconditional_half = guidance_scale > 1 and not negative
-        # transformers decodes a continuation (its audio starts with the prompt) itself
-        frames = FrameDecoder(self, len(seeds), num_codebooks, on_chunk if audio_prompt is None else None,
+        continued = audio_prompt is not None or codes is not None
+        rows = None  # the prompt as the decode loops take it: (sequences * codebooks, frames)
+        if codes is not None:
+            rows = codes.reshape(-1, codes.shape[-1]).to(model.device)
+            rows = rows.repeat(2, 1) if unconditional_half or negative else rows
+        # transformers decodes an audio prompt's continuation (its audio starts with the prompt) itself
+        frames = FrameDecoder(self, len(seeds), num_codebooks, None if continued else on_chunk,
                               chunk_s=chunk_s) if self.own_loop or audio_prompt is None else None
         sampler = _sampler_class()(seeds, num_codebooks, guidance_scale, top_k=top_k, temperature=1.0,
                                    total_steps=steps, progress=progress, cancel=cancel,
                                    frames=None if self.own_loop else frames)
         with torch.inference_mode():
+            if audio_prompt is not None and (self.own_loop or self.graphs):
+                rows = self._prompt_codes(batch, unconditional_half)
             if self.graphs:
-                prompt_codes = None if audio_prompt is None else self._prompt_codes(batch, unconditional_half)
                 try:
-                    self._static_run(batch, unconditional_half, seeds, steps, prompt_codes, frames, guidance_scale,
+                    self._static_run(batch, unconditional_half, seeds, steps, rows, frames, guidance_scale,
                                      top_k, progress, cancel)
-                    return frames.finish()
+                    return Generated(frames.finish(), frames.all_codes())
                 except torch.cuda.OutOfMemoryError:
                     raise
                 except RuntimeError as err:  # a capture that fails falls back to the eager loop, once
@@ -331,52 +379,94 @@ class MusicGenModel:
                         raise
                     log.warning("CUDA graph decoding failed (%s); using the eager decode loop", err)
                     self.graphs = False
-                    frames = FrameDecoder(self, len(seeds), num_codebooks, on_chunk if audio_prompt is None else None,
+                    frames = FrameDecoder(self, len(seeds), num_codebooks, None if continued else on_chunk,
                                           chunk_s=chunk_s)
             if self.own_loop:
-                prompt_codes = None if audio_prompt is None else self._prompt_codes(batch, unconditional_half)
                 DecodeLoop(model, batch["input_ids"], batch["attention_mask"], unconditional_half).run(
-                    sampler.choose, steps, prompt_codes=prompt_codes, on_tokens=frames.put)
-                return frames.finish()
+                    sampler.choose, steps, prompt_codes=rows, on_tokens=frames.put)
+                return Generated(frames.finish(), frames.all_codes())
+            extra = {}
+            if codes is not None:  # generate() continues the codes; our frame decoder hears them first
+                extra["decoder_input_ids"] = codes.reshape(-1, codes.shape[-1]).to(model.device).repeat(
+                    2 if negative else 1, 1)
+                frames.follow(*self._delayed(extra["decoder_input_ids"][: len(seeds) * num_codebooks], steps))
             try:
-                audio = model.generate(**batch, do_sample=False, guidance_scale=1.0 if negative else guidance_scale,
-                                       max_new_tokens=steps, logits_processor=LogitsProcessorList([sampler]))
+                audio = model.generate(**batch, **extra, do_sample=False,
+                                       guidance_scale=1.0 if negative else guidance_scale, max_new_tokens=steps,
+                                       logits_processor=LogitsProcessorList([sampler]))
             except StopAfterLastStep:
-                return frames.finish()
+                return Generated(frames.finish(), frames.all_codes())
         if frames is not None:  # generate() stopped early without an error: keep what was sampled
-            return frames.finish()
-        return [a[0].float().cpu().numpy() for a in audio[: len(prompts)]]
+            return Generated(frames.finish(), frames.all_codes())
+        return Generated([a[0].float().cpu().numpy() for a in audio[: len(prompts)]])
 
-    def _generate_melody(self, prompts: list[str], seeds: list[int], duration_s: float, guidance_scale: float,
+    def _known_positions(self, prompt_frames: int) -> int:
+        """How many positions of a continued sequence the delay pattern fixes before sampling starts."""
+        import torch
+
+        rows = torch.zeros((self._model.decoder.num_codebooks, prompt_frames), dtype=torch.long)
+        return self._delayed(rows, self._model.decoder.num_codebooks)[0].shape[-1]
+
+    def _delayed(self, rows, steps: int):
+        """The start token and `rows` (codebooks' undelayed codes) through the delay pattern: the
+        positions known before sampling, and the pattern for `steps` more (as generate() builds them)."""
+        import torch
+
+        start = int(self._model.generation_config.decoder_start_token_id)
+        ids = torch.cat([torch.full((rows.shape[0], 1), start, dtype=torch.long, device=rows.device), rows], dim=-1)
+        return self._model.decoder.build_delay_pattern_mask(ids, pad_token_id=start, max_length=ids.shape[-1] + steps)
+
+    def encode(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
+        """A clip's EnCodec codes (codebooks, frames), mono at the model's rate: what "continue my
+        clip" continues."""
+        import torch
+
+        self.load()
+        if sample_rate != self.sample_rate:
+            import librosa
+
+            audio = librosa.resample(np.asarray(audio, dtype=np.float32), orig_sr=sample_rate,
+                                     target_sr=self.sample_rate)
+        values = torch.as_tensor(np.asarray(audio, dtype=np.float32))[None, None].to(self._model.device,
+                                                                                    self._model.dtype)
+        with torch.inference_mode():
+            codes = self._model.audio_encoder.encode(input_values=values).audio_codes[0]
+        return codes[0].cpu().numpy().astype(np.int32)
+
+    def _generate_melody(self, prompts: list[str], seeds: list[int], steps: int, guidance_scale: float,
                          melody: Optional[np.ndarray], progress: Optional[ProgressFn],
                          cancel: Optional[threading.Event], on_chunk: Optional[ChunkFn], chunk_s: float,
-                         top_k: int) -> list[np.ndarray]:
+                         top_k: int, codes=None) -> Generated:
         """MusicGen-melody through transformers' generate(), with our seeded sampler: the text and the
-        clip's one-hot chroma (`melody`, mono at the model's rate; None: text only) condition every take."""
+        clip's one-hot chroma (`melody`, mono at the model's rate; None: text only) condition every take;
+        `codes` (takes, codebooks, frames) are a take's own tokens to continue."""
         import torch
         from transformers import LogitsProcessorList
 
         from assistant.music.chroma import melody_chroma
 
         model = self._model
-        steps = int(round(min(duration_s, MAX_WINDOW_S) * self.frame_rate)) + model.decoder.num_codebooks - 1
         batch = self._processor(prompts, padding=True, return_tensors="pt").to(model.device)
         features = None
         if melody is not None:
             chroma = melody_chroma(melody, self.sample_rate).to(model.device, model.dtype)
             features = chroma[None].repeat(len(prompts), 1, 1)
         num_codebooks = model.config.decoder.num_codebooks
-        frames = FrameDecoder(self, len(seeds), num_codebooks, on_chunk, chunk_s=chunk_s)
+        frames = FrameDecoder(self, len(seeds), num_codebooks, on_chunk if codes is None else None, chunk_s=chunk_s)
+        extra = {}
+        if codes is not None:
+            extra["decoder_input_ids"] = codes.reshape(-1, codes.shape[-1]).to(model.device)
+            frames.follow(*self._delayed(extra["decoder_input_ids"], steps))
         sampler = _sampler_class()(seeds, num_codebooks, guidance_scale, top_k=top_k, temperature=1.0,
                                    total_steps=steps, progress=progress, cancel=cancel, frames=frames)
         with torch.inference_mode():
             try:
                 model.generate(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
                                input_features=features, do_sample=False, guidance_scale=guidance_scale,
-                               max_new_tokens=steps, logits_processor=LogitsProcessorList([sampler]))
+                               max_new_tokens=steps, logits_processor=LogitsProcessorList([sampler]), **extra)
             except StopAfterLastStep:
                 pass
-        return frames.finish()
+        return Generated(frames.finish(), frames.all_codes())
 
     def _static_run(self, batch, unconditional_half: bool, seeds: list[int], steps: int, prompt_codes,
                     frames: "FrameDecoder", guidance_scale: float, top_k: int, progress: Optional[ProgressFn],

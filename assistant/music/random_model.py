@@ -82,8 +82,12 @@ def build_random_musicgen(folder: Path, size: str = "tiny", seed: int = 0) -> Pa
 MELODY_PROJECTION_GAIN = 30.0  # a random chroma projection barely moves a tiny random decoder: made audible here
 
 
-def build_random_musicgen_melody(folder: Path, seed: int = 0) -> Path:
-    """Save a tiny random MusicGen-melody (model and tokenizer) to a folder and return it.
+MELODY_DECODER = dict(hidden_size=1536, num_hidden_layers=48, num_attention_heads=24, ffn_dim=6144)  # facebook/musicgen-melody
+
+
+def build_random_musicgen_melody(folder: Path, seed: int = 0, size: str = "tiny") -> Path:
+    """Save a random MusicGen-melody (model and tokenizer) to a folder and return it: `tiny` for
+    tests, `melody` for facebook/musicgen-melody's exact size (1.5 B parameters: the speed bench).
 
     Its processor is not saved: MusicgenMelodyFeatureExtractor needs torchaudio, which has no build
     for our torch (assistant.music.chroma computes its features). The chroma projection is scaled
@@ -92,8 +96,10 @@ def build_random_musicgen_melody(folder: Path, seed: int = 0) -> Path:
     from transformers import MusicgenMelodyConfig, MusicgenMelodyForConditionalGeneration
 
     torch.manual_seed(seed)
-    plain, text_vocab = build_config("tiny")
+    plain, text_vocab = build_config("small" if size == "melody" else "tiny")
     decoder = plain.decoder.to_dict()
+    if size == "melody":
+        decoder.update(MELODY_DECODER)
     decoder["model_type"] = "musicgen_melody_decoder"
     config = MusicgenMelodyConfig(text_encoder=plain.text_encoder.to_dict(), audio_encoder=plain.audio_encoder.to_dict(),
                                   decoder=decoder, num_chroma=12, chroma_length=235)

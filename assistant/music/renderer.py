@@ -1,8 +1,10 @@
 """Turn a round's request into takes: MusicGen (the product) or the sketch synthesiser (offline).
 
 Also the long-piece path: the request's windows (assistant.render decides them and their text)
-are generated in turn, each continuing from the tail of the audio before it, with crossfaded
-joins. Every take is post-processed, analysed and written as a WAV named by the app.
+are generated in turn, each continuing from the last tokens of the window before it (its own
+EnCodec codes, never decoded and re-encoded), with crossfaded joins. Extending a take and
+continuing a clip go the same way. Every take is post-processed, analysed and written as a WAV
+named by the app.
 """
 from __future__ import annotations
 
@@ -13,22 +15,22 @@ from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 import numpy as np
 
 from assistant import limits
 from assistant.brief import MusicBrief
 from assistant.music import audio as post
+from assistant.music.clips import SAMPLE_RATE as CLIP_RATE
 from assistant.music.musicgen import DEFAULT_MODEL, ChunkFn, MusicGenModel, MusicGenUnavailable
 from assistant.music.sketch import SAMPLE_RATE as SKETCH_RATE
 from assistant.music.sketch import unmixed as unmixed_sketch
-from assistant.music.sketch import melody_pitches, render_buses
+from assistant.music.sketch import bpm_of, lead_after, melody_pitches, render_buses
 from assistant.music.takes import Analysis, Note, ProgressFn, RenderRequest, Take, Window
 from assistant.templates import reply
 
 log = logging.getLogger(__name__)
-TAIL_S = 3.0  # audio prompt carried into the next section
 SKETCH_SYNTH_SHARE = 0.35  # of a sketch take's time, measured on 3-minute takes; the mix and analysis take the rest
 FINISH_STEPS = 6  # progress points while a take is finished: the mix, up to four loudness passes, the analysis
 MUSICGEN_SHARE = 0.95  # of a MusicGen round's time; the mix and analysis of its takes take the rest
@@ -88,6 +90,7 @@ class Unmixed:
     audio: np.ndarray  # MusicGen's raw clip, or the sketch as it leaves the synthesiser
     sample_rate: int
     sketch: bool
+    codes: Optional[np.ndarray] = None  # MusicGen's tokens of the take's last window (codebooks, frames): it continues from them
 
     @property
     def seconds(self) -> float:
@@ -107,7 +110,7 @@ class UnmixedStore:
         self._lock = threading.Lock()
 
     def put(self, path: str, source: Unmixed) -> None:
-        source = Unmixed(source.audio.astype(np.float32), source.sample_rate, source.sketch)
+        source = Unmixed(source.audio.astype(np.float32), source.sample_rate, source.sketch, source.codes)
         with self._lock:
             self._items[path] = source
             self._items.move_to_end(path)
@@ -173,46 +176,113 @@ class MusicRenderer:
         return takes, self._within_disk_limits(folder, takes, request.keep_paths)
 
     def extend_take(self, request: RenderRequest, source: Take, extra_s: float, folder_name: str = "session",
-                    cancel: Optional[threading.Event] = None, progress: Optional[ProgressFn] = None
-                    ) -> Optional[tuple[list[Take], list[Note]]]:
+                    cancel: Optional[threading.Event] = None, progress: Optional[ProgressFn] = None,
+                    melody: Optional[np.ndarray] = None) -> Optional[tuple[list[Take], list[Note]]]:
         """`source` continued from its end for `extra_s` seconds, crossfaded: its own unmixed audio, then
-        more of the same brief and seed (MusicGen continues from the take's last TAIL_S seconds; the
-        sketch plays on). None when the take's unmixed audio is gone (then the round is generated)."""
+        more of the same brief and seed (MusicGen continues from the take's own last tokens; the sketch
+        plays on, on with the melody it follows). None when the take's unmixed audio is gone (then the
+        round is generated)."""
         unmixed = self.unmixed.get(source.path)
         if unmixed is None or (not unmixed.sketch and (self.model is None or self.unavailable)):
             return None
-        rate, fade = unmixed.sample_rate, int(CROSSFADE_S * unmixed.sample_rate)
-        seed = (source.seed + 7919) % 2**32  # the next part's seed, as the windows of a long piece
         label = reply("progress_extend", number=source.number)
         with generation_slot(cancel):
-            if unmixed.sketch:
-                def bars(fraction: float) -> None:
-                    if progress is not None:
-                        progress(0.5 * fraction, label)
-
-                new = unmixed_sketch(*render_buses(request.brief, seed, duration_s=extra_s + CROSSFADE_S,
-                                                   cancel=cancel, progress=bars))
-            else:
-                tail = unmixed.audio[-int(TAIL_S * rate):]
-                part = self.model.generate([request.windows[-1].prompt], [seed], extra_s, audio_prompt=[tail],
-                                           progress=lambda f, _: progress(0.9 * f, label) if progress else None,
-                                           cancel=cancel, negative_prompt=request.negative_prompt)[0]
-                new = part[max(0, len(tail) - fade):]
-        joined = crossfade(unmixed.audio, new.astype(np.float32), fade)[: int(round(request.brief.duration_s * rate))]
-        _check(cancel)
+            joined = self._continued([unmixed], [(source.seed + 7919) % 2**32], extra_s, request, melody,
+                                     lambda f: progress(0.9 * f, label) if progress else None, cancel)
         if progress is not None:
             progress(0.9, label)
-        stereo, lufs = post.normalised(post.apply_mix_effects(joined, rate, request.brief), rate)
-        analysis = post.analyse(stereo, rate, request.brief.tempo.bpm, measured_bpm=source.analysis.bpm
-                                if source.analysis else None, loudness_lufs=lufs)
-        _check(cancel)
-        folder = self.output_dir / folder_name
-        path = post.write_wav(folder, post.take_filename(request.round_number, 1, source.seed, unmixed.sketch),
-                              stereo, rate)
-        self.unmixed.put(str(path), Unmixed(joined, rate, unmixed.sketch))
-        take = Take(number=1, seed=source.seed, path=str(path), duration_s=round(len(stereo) / rate, 2),
-                    sample_rate=rate, analysis=analysis, sketch=unmixed.sketch)
-        return [take], self._within_disk_limits(folder, [take], request.keep_paths)
+        bpm = source.analysis.bpm if source.analysis else None
+        takes = self._write(request, joined, [source.seed], folder_name, cancel, measured_bpm=bpm, clip=source.clip)
+        return takes, self._within_disk_limits(self.output_dir / folder_name, takes, request.keep_paths)
+
+    def continue_clip(self, request: RenderRequest, clip: np.ndarray, extra_s: float, folder_name: str = "session",
+                      cancel: Optional[threading.Event] = None, progress: Optional[ProgressFn] = None
+                      ) -> tuple[list[Take], list[Note]]:
+        """"Continue this" with a clip: a take per seed that starts with the clip (mono at CLIP_RATE)
+        and goes on for `extra_s` seconds, crossfaded. MusicGen continues the clip's EnCodec codes; the
+        sketch can't continue audio, so it plays on after the clip with the clip's melody as its lead."""
+        notes: list[Note] = []
+        sources: Optional[list[Unmixed]] = None
+        label = reply("progress_continue_clip")
+        with generation_slot(cancel):
+            if self.model is not None and self.unavailable is None:
+                try:
+                    audio = post.resampled(clip, CLIP_RATE, self.model.sample_rate)
+                    codes = self.model.encode(audio[-int(limits.CONTINUATION_CONTEXT_S * self.model.sample_rate):],
+                                              self.model.sample_rate)
+                    sources = [Unmixed(audio, self.model.sample_rate, False, codes) for _ in request.seeds]
+                except MusicGenUnavailable as err:
+                    self.unavailable = str(err)
+                    notes.append(Note(kind="unavailable", values={"error": str(err)}))
+            elif self.unavailable:
+                notes.append(Note(kind="still_unavailable"))
+            if sources is None:
+                stereo = np.repeat(post.resampled(clip, CLIP_RATE, SKETCH_RATE)[:, None], 2, axis=1)  # as the sketch's own
+                sources = [Unmixed(stereo, SKETCH_RATE, True) for _ in request.seeds]
+                notes.append(Note(kind="continue_sketch"))
+            joined = self._continued(sources, request.seeds, extra_s, request, clip if sources[0].sketch else None,
+                                     lambda f: progress(0.9 * f, label) if progress else None, cancel)
+        takes = self._write(request, joined, request.seeds, folder_name, cancel, clip="continues")
+        return takes, notes + self._within_disk_limits(self.output_dir / folder_name, takes, request.keep_paths)
+
+    def _continued(self, sources: list[Unmixed], seeds: list[int], extra_s: float, request: RenderRequest,
+                   melody: Optional[np.ndarray], progress: Callable[[float], None],
+                   cancel: Optional[threading.Event]) -> list[Unmixed]:
+        """Each source (one per seed) continued for `extra_s` seconds and crossfaded, unmixed: MusicGen
+        from the source's own last tokens, part by part (each at most a window less its context); the
+        sketch from the melody it follows, where the source left it."""
+        rate, fade = sources[0].sample_rate, int(CROSSFADE_S * sources[0].sample_rate)
+        total = int(round((sources[0].seconds + extra_s) * rate))
+        if sources[0].sketch:
+            out = []
+            for index, (source, seed) in enumerate(zip(sources, seeds)):
+                brief = request.brief
+                lead = lead_after(self._pitches_of(melody), source.seconds, bpm_of(brief)) if melody is not None else None
+                new = unmixed_sketch(*render_buses(brief, seed, duration_s=extra_s + CROSSFADE_S, cancel=cancel, lead=lead,
+                                                   progress=lambda f, i=index: progress((i + f) / len(sources))))
+                out.append(Unmixed(crossfade(source.audio, new.astype(np.float32), fade)[:total], rate, True))
+            return out
+        audio = [s.audio for s in sources]
+        codes = [s.codes if s.codes is not None else
+                 self.model.encode(s.audio[-int(limits.CONTINUATION_CONTEXT_S * rate):], rate) for s in sources]
+        hop = int(round(rate / self.model.frame_rate))
+        context = int(limits.CONTINUATION_CONTEXT_S * self.model.frame_rate)
+        part_max = limits.MUSICGEN_WINDOW_S - limits.CONTINUATION_CONTEXT_S
+        done, parts = 0.0, max(1, int(np.ceil(extra_s / part_max - 1e-9)))
+        for part in range(parts):
+            seconds = min(part_max, extra_s - done)
+            prompt = np.stack([c[:, -context:] for c in codes])
+            made = self.model.generate_with_codes(
+                [request.windows[-1].prompt] * len(seeds), [(s + 7919 * part) % 2**32 for s in seeds], seconds,
+                prompt_codes=prompt, negative_prompt=request.negative_prompt, cancel=cancel,
+                melody=melody if self.model.melody else None,
+                progress=lambda f, _, p=part: progress((p + f) / parts))
+            start = max(0, prompt.shape[-1] * hop - fade)  # the part starts with the prompt: keep a little to crossfade
+            audio = [crossfade(a, new[start:], fade) for a, new in zip(audio, made.audio)]
+            codes = list(made.codes) if made.codes is not None else codes
+            done += seconds
+        return [Unmixed(a[:total], rate, False, c) for a, c in zip(audio, codes)]
+
+    def _write(self, request: RenderRequest, sources: list[Unmixed], seeds: list[int], folder_name: str,
+               cancel: Optional[threading.Event], measured_bpm: Optional[float] = None,
+               clip: Optional[str] = None) -> list[Take]:
+        """Continued takes through the brief's mix, analysed and written; their unmixed audio kept."""
+        finished = []
+        for source in sources:
+            _check(cancel)
+            stereo, lufs = post.normalised(source.mixed(request.brief), source.sample_rate)
+            finished.append((stereo, post.analyse(stereo, source.sample_rate, request.brief.tempo.bpm,
+                                                  measured_bpm=measured_bpm, loudness_lufs=lufs)))
+        _check(cancel)  # a cancelled round writes no file at all
+        folder, takes = self.output_dir / folder_name, []
+        for number, (source, seed, (stereo, analysis)) in enumerate(zip(sources, seeds, finished), start=1):
+            rate = source.sample_rate
+            path = post.write_wav(folder, post.take_filename(request.round_number, number, seed, source.sketch),
+                                  stereo, rate)
+            self.unmixed.put(str(path), source)
+            takes.append(Take(number=number, seed=seed, path=str(path), duration_s=round(len(stereo) / rate, 2),
+                              sample_rate=rate, analysis=analysis, sketch=source.sketch, clip=clip))
+        return takes
 
     def _within_disk_limits(self, folder: Path, made: list[Take], keep_paths: list[str]) -> list[Note]:
         """After every round that wrote files: old and surplus WAVs go, never a kept or just-made take."""
@@ -246,11 +316,12 @@ class MusicRenderer:
         sample_rate, sketch = SKETCH_RATE, True
         if self.model is not None and self.unavailable is None:
             try:
-                clips = self._musicgen(request, progress, cancel, on_chunk, melody)
+                clips, codes = self._musicgen(request, progress, cancel, on_chunk, melody)
                 sample_rate, sketch = self.model.sample_rate, False
                 if melody is not None and not self.model.melody:
                     notes.append(Note(kind="melody_needs_model"))
-                sources = [Unmixed(clip, sample_rate, False) for clip in clips]
+                sources = [Unmixed(clip, sample_rate, False, None if codes is None else codes[i])
+                           for i, clip in enumerate(clips)]
             except MusicGenUnavailable as err:
                 self.unavailable = str(err)
                 notes.append(Note(kind="unavailable", values={"error": str(err)}))
@@ -273,6 +344,8 @@ class MusicRenderer:
                 buses = render_buses(brief, seed, cancel=cancel, progress=bars, lead=lead)
                 clips.append(unmixed_sketch(*buses))
                 sources.append(Unmixed(clips[-1], SKETCH_RATE, True))
+        heard = melody is not None and (sketch or self.model.melody)  # a MusicGen without melody weights can't
+        followed = "follows" if heard else None
         finished = []
         for index, clip in enumerate(clips):
             _check(cancel)
@@ -296,7 +369,7 @@ class MusicRenderer:
             path = post.write_wav(folder, post.take_filename(request.round_number, number, seed, sketch), stereo,
                                   sample_rate)
             takes.append(Take(number=number, seed=seed, path=str(path), duration_s=round(len(stereo) / sample_rate, 2),
-                              sample_rate=sample_rate, analysis=analysis, sketch=sketch))
+                              sample_rate=sample_rate, analysis=analysis, sketch=sketch, clip=followed))
             self.unmixed.put(str(path), sources[number - 1])  # one source per clip, from either backend
         notes += self._within_disk_limits(folder, takes, request.keep_paths)
         return takes, notes + self._report(takes, brief)
@@ -312,12 +385,22 @@ class MusicRenderer:
 
     def _musicgen(self, request: RenderRequest, progress: Optional[ProgressFn],
                   cancel: Optional[threading.Event], on_chunk: Optional[ChunkFn] = None,
-                  melody: Optional[np.ndarray] = None) -> list[np.ndarray]:
-        """The request's windows in turn, exactly as assistant.render wrote them. With a melody (on a
-        MusicGen-melody model) every window follows the clip; they are joined by crossfades."""
+                  melody: Optional[np.ndarray] = None) -> tuple[list[np.ndarray], Optional[np.ndarray]]:
+        """The request's windows in turn, exactly as assistant.render wrote them, each continuing the
+        last CONTINUATION_CONTEXT_S seconds of tokens before it and crossfaded into it; with a melody
+        (on a MusicGen-melody model) every window follows the clip. The takes' audio, and the codes of
+        their last window."""
         seeds, windows = request.seeds, request.windows
         out: Optional[list[np.ndarray]] = None
+        codes: Optional[np.ndarray] = None
+        rate = self.model.sample_rate
+        fade, hop = int(CROSSFADE_S * rate), int(round(rate / self.model.frame_rate))
+        follow = melody if melody is not None and self.model.melody else None
         for index, window in enumerate(windows):
+            # the context and the window stay within the model's window where they can
+            context_s = min(limits.CONTINUATION_CONTEXT_S,
+                            max(limits.CONTINUATION_MIN_CONTEXT_S, limits.MUSICGEN_WINDOW_S - window.seconds))
+            context = int(context_s * self.model.frame_rate)
             def part_progress(fraction: float, label: str, index: int = index) -> None:
                 if progress is not None:  # MusicGen makes every take at once, in one batch
                     progress(MUSICGEN_SHARE * (index + fraction) / len(windows), reply("progress_batch", takes=len(seeds),
@@ -325,24 +408,28 @@ class MusicRenderer:
 
             part_seeds = [(s + 7919 * index) % 2**32 for s in seeds]
             texts = [window.prompt] * len(seeds)
-            if melody is not None and self.model.melody:
-                parts = self.model.generate(texts, part_seeds, window.seconds, progress=part_progress, cancel=cancel,
-                                            on_chunk=on_chunk if out is None else None, melody=melody)
-                fade = int(CROSSFADE_S * self.model.sample_rate)
-                out = parts if out is None else [crossfade(a, b, fade) for a, b in zip(out, parts)]
-                continue
             if out is None:
-                out = self.model.generate(texts, part_seeds, window.seconds, progress=part_progress, cancel=cancel,
-                                          on_chunk=on_chunk, negative_prompt=request.negative_prompt)
+                made = self.model.generate_with_codes(texts, part_seeds, window.seconds, progress=part_progress,
+                                                      cancel=cancel, on_chunk=on_chunk, melody=follow,
+                                                      negative_prompt=request.negative_prompt)
+                out, codes = made.audio, made.codes
                 continue
-            tail = int(TAIL_S * self.model.sample_rate)
-            prompts = [clip[-tail:] for clip in out]
-            parts = self.model.generate(texts, part_seeds, window.seconds, audio_prompt=prompts,
-                                        progress=part_progress, cancel=cancel, negative_prompt=request.negative_prompt)
-            fade = int(CROSSFADE_S * self.model.sample_rate)
+            if codes is not None:  # from the window's own tokens: no decode and re-encode between them
+                prompt = codes[:, :, -context:]
+                made = self.model.generate_with_codes(texts, part_seeds, window.seconds, prompt_codes=prompt,
+                                                      progress=part_progress, cancel=cancel, melody=follow,
+                                                      negative_prompt=request.negative_prompt)
+                starts = [prompt.shape[-1] * hop] * len(seeds)
+            else:  # transformers' generate() keeps no codes: its audio's tail, re-encoded
+                tails = [clip[-int(context_s * rate):] for clip in out]
+                made = self.model.generate_with_codes(texts, part_seeds, window.seconds, audio_prompt=tails,
+                                                      progress=part_progress, cancel=cancel,
+                                                      negative_prompt=request.negative_prompt)
+                starts = [len(t) for t in tails]
             # The continuation starts with the prompt it was given; keep a little of it to crossfade.
-            out = [crossfade(clip, part[max(0, len(p) - fade):], fade) for clip, part, p in zip(out, parts, prompts)]
-        return out or []
+            out = [crossfade(clip, part[max(0, start - fade):], fade) for clip, part, start in zip(out, made.audio, starts)]
+            codes = made.codes
+        return out or [], codes
 
     @staticmethod
     def _report(takes: list[Take], brief: MusicBrief) -> list[Note]:

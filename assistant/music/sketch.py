@@ -105,6 +105,22 @@ def lead_notes(lead: list[Optional[float]], beat_s: float, count: int) -> list[O
     return notes
 
 
+def bpm_of(brief: MusicBrief) -> float:
+    """The tempo the sketch plays: the brief's, or its genre's usual one."""
+    return brief.tempo.bpm or vocabulary().default_bpm(brief.style.genre)
+
+
+def lead_after(lead: list[Optional[float]], seconds: float, bpm: float) -> list[Optional[float]]:
+    """The clip's pitches from where a take of `seconds` left them: an extension of a take that
+    follows a melody goes on with the melody instead of starting it again."""
+    if not lead:
+        return lead
+    beat_s = 60.0 / bpm
+    per_beat = max(1, int(round(beat_s / PITCH_HOP_S)))
+    shift = (int(seconds / beat_s) * per_beat) % len(lead)
+    return lead[shift:] + lead[:shift]
+
+
 def render_sketch(brief: MusicBrief, seed: int, duration_s: float | None = None,
                   cancel: Optional[threading.Event] = None) -> np.ndarray:
     """Stereo float32 audio (samples, 2) at 32 kHz, reproducible from the brief and the seed.
@@ -121,7 +137,7 @@ def render_buses(brief: MusicBrief, seed: int, duration_s: float | None = None,
     rng = np.random.default_rng(seed)
     vocab = vocabulary()
     profile = vocab.genre(brief.style.genre)
-    bpm = brief.tempo.bpm or vocab.default_bpm(brief.style.genre)
+    bpm = bpm_of(brief)
     duration = duration_s or brief.duration_s
     n = int(duration * SAMPLE_RATE)
     beat = 60.0 / bpm

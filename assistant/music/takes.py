@@ -4,7 +4,7 @@ These plain models are the wing's seam with the conversation core (assistant.sta
 its rounds); besides the brief they share, they import nothing from the core."""
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Literal, Optional
 
 from pydantic import BaseModel, Field
 
@@ -31,6 +31,7 @@ class Take(BaseModel):
     sample_rate: Optional[int] = None
     analysis: Optional[Analysis] = None
     sketch: bool = False  # rendered by the built-in sketch synthesiser, not MusicGen
+    clip: Optional[Literal["follows", "continues"]] = None  # how a clip the user sent shaped the take
 
 
 class Window(BaseModel):
