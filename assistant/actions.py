@@ -27,6 +27,7 @@ class Say(BaseModel):
     kind: Literal["say"] = "say"
     text: str
     clip: Optional[str] = None
+    upload: bool = False  # the clip is a copy in the app's upload cache: deleted once read, never served again
     heard: Optional[HeardClip] = None
 
 

@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from typing import Any, Optional
+
+import yaml
 
 from assistant.actions import Say
 from assistant.conversation import ExpectationFailed, load_spec, run_conversation
 from assistant.config import load_config
 from assistant.refine import refine
 from assistant.services import build_understanding, make_session
+from assistant.templates import reply
+
+log = logging.getLogger(__name__)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -32,7 +38,11 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    spec = load_spec(args.file)
+    try:
+        spec = load_spec(args.file)
+    except (OSError, ValueError, yaml.YAMLError) as err:  # pydantic's ValidationError is a ValueError
+        print(f"cannot run {args.file}: {err}", file=sys.stderr)
+        return 2
     records = []
     try:
         records = run_conversation(spec, lambda s: make_session(s, **_overrides(args)))
@@ -97,7 +107,13 @@ def cmd_refine(args: argparse.Namespace) -> int:
         request = line.strip()
         if not request:
             continue
-        brief, prompt, notices = refine(request, understand=understand, seed=config.seed or 0)
+        try:
+            brief, prompt, notices = refine(request, understand=understand, seed=config.seed or 0)
+        except Exception as err:  # one bad line never drops the lines after it
+            log.exception("refine failed")
+            print(json.dumps({"request": request, "error": reply("refine_failed", error=type(err).__name__)}),
+                  flush=True)
+            continue
         out = {"request": request, "brief": brief.model_dump(mode="json"), "prompt": prompt}
         if notices:
             out["notices"] = notices

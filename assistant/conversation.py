@@ -13,7 +13,9 @@ import yaml
 from pydantic import BaseModel, Field
 
 from assistant.actions import Say
+from assistant.limits import CONVERSATION_FILE_MAX_BYTES
 from assistant.session import Session, TurnRecord
+from assistant.templates import reply
 
 
 class Turn(BaseModel):
@@ -34,10 +36,28 @@ class ExpectationFailed(AssertionError):
         super().__init__(f"turn {turn_index + 1} ({user!r}): " + "; ".join(problems))
 
 
+class ConversationFileError(ValueError):
+    """A conversation file that can't be run; the message says why."""
+
+
+class _NoAliases(yaml.SafeLoader):
+    """A conversation file may come from anyone: its anchors and aliases are refused, never expanded
+    (600 bytes of nested aliases, a "billion laughs", expand to gigabytes)."""
+
+    def compose_node(self, parent, index):  # noqa: ANN001, ANN201  (PyYAML's own signature)
+        if self.check_event(yaml.AliasEvent):
+            raise ConversationFileError(reply("conversation_file_alias", line=self.peek_event().start_mark.line + 1))
+        return super().compose_node(parent, index)
+
+
 def load_spec(path: Path | str) -> ConversationSpec:
-    """A conversation file; a turn's `audio:` path is read from the file's own folder."""
+    """A conversation file, at most CONVERSATION_FILE_MAX_BYTES and without aliases; a turn's
+    `audio:` path is read from the file's own folder."""
+    size = Path(path).stat().st_size
+    if size > CONVERSATION_FILE_MAX_BYTES:
+        raise ConversationFileError(reply("conversation_file_too_big", size=size, limit=CONVERSATION_FILE_MAX_BYTES))
     with open(path, encoding="utf-8") as fh:
-        spec = ConversationSpec.model_validate(yaml.safe_load(fh))
+        spec = ConversationSpec.model_validate(yaml.load(fh, Loader=_NoAliases))  # noqa: S506 (a SafeLoader)
     folder = Path(path).resolve().parent
     for turn in spec.turns:
         if turn.audio is not None:

@@ -228,7 +228,8 @@ def extract(message: str) -> Extraction:
         ([story] if story else [])
     for written in numbers.find_unreadable_numbers(text):  # "1e9 seconds" is not 9 seconds
         blocked.append(written[1])
-        ex.notices.append(reply("number_format", number=written[0]))
+        number = written[0] if len(written[0]) <= 16 else f"{written[0][:8]}… ({len(written[0])} characters)"
+        ex.notices.append(reply("number_format", number=number))
     if seed:
         ex.seed = seed[0]
     decades = numbers.find_decades(text)

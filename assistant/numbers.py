@@ -9,6 +9,7 @@ import re
 from typing import Optional
 
 from assistant.brief import BPM_MAX, BPM_MIN
+from assistant.limits import NUMBER_MAX_DIGITS
 
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -48,12 +49,14 @@ TAKE_REF = re.compile(
 TAKE_COUNT = re.compile(r"\b(\d|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:takes|variations|versions|options|alternatives)\b")
 
 
-UNREADABLE = re.compile(r"(?<![\w.])[-+]?(?:\d+(?:\.\d+)?e[-+]?\d+|\d*\.?\d+(?:e[-+]?\d+)?(?=\s*(?:inf|nan)\b)|inf(?:inity)?|nan)(?![\w.])")
+UNREADABLE = re.compile(r"(?<![\w.])[-+]?(?:\d+(?:\.\d+)?e[-+]?\d+|\d*\.?\d+(?:e[-+]?\d+)?(?=\s*(?:inf|nan)\b)|inf(?:inity)?|nan"
+                        rf"|\d{{{NUMBER_MAX_DIGITS + 1},}}(?:\.\d+)?|\d+\.\d{{{NUMBER_MAX_DIGITS + 1},}})(?![\w.])")
 
 
 def find_unreadable_numbers(text: str) -> list[tuple[str, tuple[int, int]]]:
-    """Numbers written in scientific notation or as inf/nan: refused with a message, and their
-    digits are never read as a tempo or a length ("1e309 bpm" is not 309 BPM)."""
+    """Numbers written in scientific notation, as inf/nan, or with more than NUMBER_MAX_DIGITS digits
+    before or after the point: refused with a message, and their digits are never read as a tempo or
+    a length ("1e309 bpm" is not 309 BPM; 400 nines are no tempo at all)."""
     return [(m.group(0), m.span()) for m in UNREADABLE.finditer(text)]
 
 

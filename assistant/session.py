@@ -13,6 +13,7 @@ import uuid
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterator, Optional, Union
 
 from pydantic import BaseModel, Field
@@ -289,7 +290,7 @@ class Session:
 
         user = self.user_text(action)
         if isinstance(action, Say) and action.clip:
-            action = action.model_copy(update={"clip": None, "heard": self._hear(action.clip)})
+            action = action.model_copy(update={"clip": None, "heard": self._hear(action.clip, action.upload)})
         kept_before = self.state.kept_seed
         self.state, reply = act(self.state, action, understand=self.understand)
         takes: list[Take] = []
@@ -299,9 +300,11 @@ class Session:
             self.music.keep(self._kept_paths())
         return self.record(user, reply, takes)
 
-    def _hear(self, path: str) -> HeardClip:
+    def _hear(self, path: str, upload: bool = False) -> HeardClip:
         """Read a clip that came with a message (safely: assistant.music.clips); keep its audio here,
-        for the rounds that follow it (the brief records only its id and length)."""
+        for the rounds that follow it (the brief records only its id and length), and in memory
+        only: an upload's file is deleted once read, so it leaves with the conversation and no one
+        else can fetch it."""
         from assistant.music.clips import ClipRefused, read_clip
 
         try:
@@ -310,6 +313,9 @@ class Session:
             return HeardClip(refused=refused.kind, values={k: str(v) for k, v in refused.values.items()})
         except OSError:
             return HeardClip(refused="unreadable")
+        finally:
+            if upload:
+                Path(path).unlink(missing_ok=True)
         clip_id = uuid.uuid4().hex[:12]
         self._clips[clip_id] = clip.audio
         while len(self._clips) > limits.CLIPS_KEPT:  # the oldest clip goes first

@@ -186,3 +186,18 @@ def test_lead_after_picks_the_melody_up_where_the_take_left_it() -> None:
     assert lead_after(lead, 1.0, 120.0)[:1] == [64.0]  # two beats done: the third note is next
     assert lead_after(lead, 1.5, 120.0) == lead  # a whole loop done: from the start again
     assert lead_after([], 3.0, 120.0) == []
+
+
+def test_an_uploaded_clip_is_deleted_once_read_and_a_local_file_is_kept(tmp_path: Path) -> None:
+    from webui.view import message_parts
+
+    session = Session(Settings(seed=1), music=MusicRenderer("sketch", tmp_path / "takes"), duration_s=2.0)
+    upload = hum(tmp_path / "upload.wav")
+    said = message_parts({"text": "house at 124 bpm, follow this", "files": [{"path": str(upload)}]})
+    assert said.upload
+    record = session.do(said)
+    assert record.takes and session.state.brief.melody is not None  # heard, and held in memory only
+    assert not upload.exists()  # nobody can fetch it from the upload cache any more
+    local = hum(tmp_path / "mine.wav")
+    session.do(Say(text="continue this", clip=str(local)))  # the CLI's /audio: the user's own file
+    assert local.exists()

@@ -76,7 +76,7 @@ def message_parts(message: Any) -> Optional[Say]:
         clip = next((str(f) for f in files if f), None)
     else:
         text, clip = (message if isinstance(message, str) else str(message or "")), None
-    return Say(text=text, clip=clip) if text.strip() or clip else None
+    return Say(text=text, clip=clip, upload=clip is not None) if text.strip() or clip else None
 
 
 def example_requests() -> list[dict[str, str]]:
