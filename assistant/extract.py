@@ -15,7 +15,8 @@ from pydantic import BaseModel, Field
 from assistant import numbers
 from assistant.phrasing import colours_an_instrument, describes_an_instrument, genre_inside, genre_phrase, instrument_phrase
 from assistant.musical_key import find_key
-from assistant.limits import GENRE_MAX_WORDS, MAX_MESSAGE_CHARS
+from assistant.characters import plain
+from assistant.limits import GENRE_MAX_WORDS
 from assistant.references import Reference, reference_index
 from assistant.templates import reply
 from assistant.vocab import Match, vocabulary
@@ -79,7 +80,7 @@ LINK = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*:)?//\S+|\b(?:javascript|data|vbsc
 
 def normalise(message: str) -> str:
     """Lowercase, unify quotes and dashes, drop control characters, bound the length."""
-    text = unicodedata.normalize("NFKC", message)[:MAX_MESSAGE_CHARS]
+    text = plain(message)
     text = text.replace("’", "'").replace("‘", "'").replace("–", "-").replace("—", " - ")
     # Zero-width and other format characters vanish ("tech\u200dno" is techno); other control
     # characters become spaces.

@@ -10,6 +10,7 @@ LYRIC_MIN_LINES = 4  # a message of this many lines (or with a [Verse] tag) is r
 NAME_MAX_WORDS = 4  # a capitalised name after "in the style of" is one unit of at most this many words
 MAX_MESSAGE_CHARS = 2000  # longer messages are cut, and the reply says so
 NUMBER_MAX_DIGITS = 10  # before or after the point: a longer number is refused in words (a seed has at most 10)
+MAX_COMBINING_MARKS = 2  # a run of combining marks on one letter is cut to this (none stay on an ASCII letter)
 CONVERSATION_FILE_MAX_BYTES = 1_000_000  # a scripted conversation file; larger ones are refused before parsing
 MAX_TAKES = 4  # takes per round
 MUSICGEN_WINDOW_S = 30.0  # one MusicGen generation; longer pieces continue section by section
@@ -49,7 +50,7 @@ PENDING_AFTER_S = 0.3  # a turn still running after this shows the user's messag
 
 __all__ = [
     "GENRE_MAX_WORDS", "MAX_INFLUENCES", "THEME_MAX_WORDS", "LYRIC_MIN_LINES", "LYRIC_MAX_MOODS", "SUBJECT_MAX_WORDS", "SUBJECT_MOOD_MARGIN", "NAME_MAX_WORDS",
-    "BPM_MAX", "BPM_MIN", "DURATION_MAX_S", "DURATION_MIN_S", "MAX_ITEMS", "MAX_WORDS", "MAX_MESSAGE_CHARS", "NUMBER_MAX_DIGITS", "CONVERSATION_FILE_MAX_BYTES",
+    "BPM_MAX", "BPM_MIN", "DURATION_MAX_S", "DURATION_MIN_S", "MAX_ITEMS", "MAX_WORDS", "MAX_MESSAGE_CHARS", "NUMBER_MAX_DIGITS", "MAX_COMBINING_MARKS", "CONVERSATION_FILE_MAX_BYTES",
     "MAX_TAKES", "MUSICGEN_WINDOW_S", "DECODE_BUCKETS", "DECODE_CHECK_EVERY", "MAX_CONCURRENT_GENERATIONS", "MAX_QUEUE", "MAX_WAITING_TURNS", "MELODY_MAX_S", "CLIP_MAX_BYTES", "CLIP_DECODE_TIMEOUT_S", "CLIPS_KEPT", "EXTEND_DEFAULT_S", "CONTINUATION_CONTEXT_S", "CONTINUATION_MIN_CONTEXT_S", "UPLOADS_KEPT_S", "MAX_FILES_PER_CONVERSATION", "MAX_TOTAL_MB",
     "GENERATION_TIMEOUT_S", "MAX_HISTORY_MESSAGES", "MAX_LISTED_ITEMS", "REFERENCE_MAX_WORDS", "REFERENCE_FUZZY_MIN_LETTERS",
     "REFERENCE_FUZZY_CUTOFF", "REFERENCE_MAX_MOODS", "TEMPO_WORD_MIN_CHANGE", "SPELLING_MIN_LETTERS", "SPELLING_LONG_WORD", "SPELLING_MAX_EDITS_LONG",

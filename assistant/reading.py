@@ -14,13 +14,13 @@ and "Tom Browne" is toms. So the message is read once, on its lines and tokens, 
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Optional
 
 from pydantic import BaseModel, Field
 
 from assistant.extract import Extraction, extract, normalise
-from assistant.limits import LYRIC_MAX_MOODS, LYRIC_MIN_LINES, MAX_ITEMS, MAX_MESSAGE_CHARS, NAME_MAX_WORDS
+from assistant.characters import plain
+from assistant.limits import LYRIC_MAX_MOODS, LYRIC_MIN_LINES, MAX_ITEMS, NAME_MAX_WORDS
 from assistant.references import reference_index
 from assistant.spelling import correct
 from assistant.templates import reply
@@ -171,8 +171,7 @@ def _blank(text: str, spans: list[tuple[int, int]]) -> str:
 
 def read(message: str) -> Reading:
     """Read one message once. Pure; never raises on any string."""
-    raw = unicodedata.normalize("NFKC", message if isinstance(message, str) else str(message or ""))
-    raw = raw[:MAX_MESSAGE_CHARS].replace("’", "'")
+    raw = plain(message if isinstance(message, str) else str(message or "")).replace("’", "'")
     sections, description, lyric_lines = _structure(raw.splitlines() or [raw])
     described = "\n".join(description)
     quotes = [(m.start(), m.end()) for m in QUOTED.finditer(described) if not _describes_music(m.group(0))]

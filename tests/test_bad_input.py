@@ -83,3 +83,19 @@ def test_a_number_too_long_to_be_one_is_refused_in_words(message: str) -> None:
     state, out = step(State(), message)  # 400 nines parsed as inf, and round(inf) raised
     assert "numbers written out plainly" in out.text
     assert state.brief.tempo.bpm is None and state.brief.duration_s == 10 and len(out.text) < 400
+
+
+def test_combining_marks_are_collapsed_before_reading() -> None:
+    import time
+
+    from assistant.characters import plain
+
+    assert plain("h\u0336o\u0338u\u0336s\u0336e\u0336 at 124 bpm") == "house at 124 bpm"
+    assert plain("cafe\u0301 jazz") == "café jazz" and plain("हिंदी गाना") == "हिंदी गाना"  # marks a script needs stay
+    step(State(), "warm up")
+    start = time.perf_counter()
+    state, _ = step(State(), "techno " + "\u0301" * 100_000 + " at 130 bpm")  # 100k marks took 10.8 s of server CPU
+    assert time.perf_counter() - start < 0.5
+    assert state.brief.style.genre == "techno"
+    state, _ = step(State(), "zalgo h\u0336\u0337o\u0338use at 124 bpm")
+    assert state.brief.style.genre == "house" and state.brief.tempo.bpm == 124
