@@ -1,4 +1,6 @@
 """The web view translates records faithfully and escapes what users typed."""
+import re
+
 import pytest
 
 from assistant.music import Take
@@ -89,6 +91,21 @@ def test_links_only_to_http_and_no_images_and_quotes_escaped_once() -> None:
     text = safe_text("[click](javascript:alert(1)) ![x](http://evil/x.png) [ok](https://example.org) it's <b>")
     assert "](javascript" not in text and "![" not in text and "[ok](https://example.org)" in text
     assert "it's" in text and "&#x27;" not in text and "<b>" not in text
+
+
+@pytest.mark.parametrize("attack", ["[![x](http://img.example/a.png)](http://link.example)",  # an image in a link
+                                    "![x][r]\n\n[r]: http://img.example/a.png",  # a reference-style image
+                                    "[x][r]\n\n[r]: ftp://evil.example/f",  # a reference-style ftp link
+                                    "[x]\n\n[x]: data:text/html,hi", "[a\\](ftp://e)"])
+def test_no_markdown_form_loads_an_image_or_links_off_http(attack: str) -> None:
+    from markdown_it import MarkdownIt
+
+    from webui.view import safe_text
+
+    html = MarkdownIt("commonmark").render(safe_text(attack))
+    assert "<img" not in html
+    assert all(href.startswith(("http://", "https://")) for href in re.findall(r'href="([^"]*)"', html))
+    assert "<a " not in html or attack.startswith("[![")  # only the http link of the first stays a link
 
 
 def test_the_history_sent_back_is_bounded_and_cleaned_takes_show_as_expired(tmp_path) -> None:

@@ -43,17 +43,25 @@ MARKDOWN_LINK = re.compile(r"(!?)\[([^\]]*)\]\(\s*([^)\s]*)[^)]*\)")
 
 def safe_text(text: str) -> str:
     """Text for the chat, escaped once here: no HTML tag can open ("<" shown as text), everything
-    else left as written, so API clients read "it's", "r&b" and "intro > outro" and not entities;
-    images are never loaded and links go only to http(s)."""
+    else left as written, so API clients read "it's", "r&b" and "intro > outro" and not entities.
+    Images are never loaded, whatever their markdown form (inline, in a link, by reference), and
+    links go only to http(s): an inline http(s) link stays, with its label escaped; every other
+    bracket is escaped, so no reference-style link or image can form."""
     escaped = text.replace("<", "&lt;")
+    links: list[str] = []
+
+    def brackets(part: str) -> str:
+        return part.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")  # then no "![" is an image
 
     def link(m: re.Match) -> str:
         image, label_text, target = m.groups()
         if image or not re.match(r"https?://", target, re.I):
-            return f"{label_text} ({target})" if target else label_text
-        return m.group(0)
+            return brackets(f"{label_text} ({target})" if target else label_text)
+        links.append(f"[{brackets(label_text)}]({target})")
+        return f"\x00{len(links) - 1}\x00"
 
-    return MARKDOWN_LINK.sub(link, escaped)
+    out = brackets(MARKDOWN_LINK.sub(link, escaped.replace("\x00", "")))
+    return re.sub(r"\x00(\d+)\x00", lambda m: links[int(m.group(1))], out)
 
 
 def kept_paths(session: Optional[Session]) -> set[str]:
