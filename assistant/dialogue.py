@@ -550,6 +550,7 @@ def keep_take(state: State, round_number: int, number: int) -> tuple[State, Repl
         return state, _answer(state, reply("no_takes" if not state.rounds else "no_such_take", number=number,
                                            count=len(rnd.seeds) if rnd else 0))
     state.kept_seed, state.kept_number = rnd.seeds[number - 1], number
+    state.kept = TakeRef(round=rnd.number, number=number)
     latest = state.last_round is not None and rnd.number == state.last_round.number
     text = reply("kept", number=number, seed=state.kept_seed) if latest else \
         reply("kept_earlier", number=number, round=state.round_position(rnd.number), seed=state.kept_seed)

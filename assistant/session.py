@@ -22,7 +22,7 @@ from assistant import limits
 from assistant.controls import set_by_user, with_defaults
 from assistant.actions import Action, EditControls, HeardClip, KeepTake, Say
 from assistant.dialogue import act
-from assistant.music import ChunkFn, Note, ProgressFn, Renderer, RenderRequest, Take
+from assistant.music import ChunkFn, DiskFull, Note, ProgressFn, Renderer, RenderRequest, Take
 from assistant.state import Reply, Settings, State, discard_round
 from assistant.understand import Understanding
 from assistant.templates import reply as reply_text
@@ -115,6 +115,7 @@ class Session:
         self._worker: Optional[threading.Thread] = None
         self._listeners: list[queue.Queue] = []
         self._clips: dict[str, Any] = {}  # clip id -> mono audio at 32 kHz (assistant.music.clips)
+        self._kept_files: list[str] = []  # the takes this conversation's user kept, oldest first
 
     def apply_settings(self, takes: Any, duration_s: Any) -> None:
         """The UI's defaults for takes and length (junk from an API client is ignored); what the
@@ -155,6 +156,7 @@ class Session:
         with self._lock:
             self.state = earlier.state.model_copy(update={"settings": self.state.settings})
             self.records = list(earlier.records)
+            self._kept_files, self._clips = list(earlier._kept_files), dict(earlier._clips)
 
     def stop(self) -> None:
         """Stop: the running generation ends between steps ("Stopped"), and every waiting turn is
@@ -291,13 +293,13 @@ class Session:
         user = self.user_text(action)
         if isinstance(action, Say) and action.clip:
             action = action.model_copy(update={"clip": None, "heard": self._hear(action.clip, action.upload)})
-        kept_before = self.state.kept_seed
+        kept_before = self.state.kept
         self.state, reply = act(self.state, action, understand=self.understand)
         takes: list[Take] = []
+        if self.state.kept not in (None, kept_before):
+            self._remember_kept(self.state.kept)
         if reply.action == "generate" and self.music is not None:
             takes, reply = self._generate(reply, cancel, progress, on_chunk)
-        elif self.state.kept_seed not in (None, kept_before) and self.music is not None:
-            self.music.keep(self._kept_paths())
         return self.record(user, reply, takes)
 
     def _hear(self, path: str, upload: bool = False) -> HeardClip:
@@ -327,14 +329,21 @@ class Session:
         melody = self.state.rounds[-1].brief.melody if self.state.rounds else None
         return self._clips.get(melody.clip_id) if melody is not None else None
 
-    def _kept_paths(self) -> list[str]:
-        return [t.path for r in self.state.rounds for t in r.takes if t.seed == self.state.kept_seed and t.path]
+    def _remember_kept(self, ref: Any) -> None:
+        """The kept take's own file is protected from the disk limits (its later re-mixes are not);
+        the last MAX_KEPT_PER_CONVERSATION keeps of this conversation, across its songs."""
+        rnd = next((r for r in self.state.rounds if r.number == ref.round), None)
+        path = rnd.takes[ref.number - 1].path if rnd and len(rnd.takes) >= ref.number else None
+        if path and path not in self._kept_files:
+            self._kept_files = [*self._kept_files, path][-limits.MAX_KEPT_PER_CONVERSATION:]
+            if self.music is not None:
+                self.music.keep(self._kept_files, folder_name=self.conversation_id)
 
     def _request(self) -> RenderRequest:
         """The last round as the music wing needs it: what to play and what to send, no conversation."""
         rnd = self.state.rounds[-1]
         return RenderRequest(brief=rnd.brief, seeds=rnd.seeds, round_number=rnd.number, windows=rnd.windows,
-                             negative_prompt=rnd.negative_prompt, keep_paths=self._kept_paths())
+                             negative_prompt=rnd.negative_prompt, keep_paths=self._kept_files)
 
     def _extend(self, rnd: Any, cancel: threading.Event, progress: Optional[ProgressFn]
                 ) -> Optional[tuple[list[Take], list[Note]]]:
@@ -412,6 +421,11 @@ class Session:
                 else reply_text("stopped")
             return [], reply.model_copy(update={"text": text, "summary": text, "details": [], "options": [],
                                                 "action": "answer", "stopped": True})
+        except DiskFull as full:  # only kept takes are left on the disk: this conversation is refused, in words
+            note, failed = reply_text("disk_full", held=full.held, limit=f"{full.limit_mb:g}"), True
+        except OSError as err:  # the disk itself is full: nothing half-written stays, and the next round cleans first
+            log.exception("writing takes failed")
+            note, failed = reply_text("disk_write_failed", error=err.strerror or str(err)), True
         except Exception as err:  # a failing model (out of memory, a crash) never ends the conversation
             log.exception("generation failed")
             note, failed = reply_text("generation_failed", error=f"{type(err).__name__}: {err}"), True

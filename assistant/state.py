@@ -64,6 +64,7 @@ class State(BaseModel):
     rounds_started: int = 0  # numbers rounds uniquely, so a generation finds the round that started it
     kept_seed: Optional[int] = None
     kept_number: Optional[int] = None  # the kept take's number: it keeps it in the rounds that follow
+    kept: Optional[TakeRef] = None  # the take the user kept, itself: its file is protected, not its re-mixes
     told_instrumental: bool = False  # "MusicGen sings no words" is said once per conversation
     clip: Optional[Melody] = None  # the last clip the user sent: "continue my clip" continues it
     turn: int = 0

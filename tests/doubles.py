@@ -84,5 +84,5 @@ class FlakyRenderer:
                     ) -> Optional[tuple[list[Take], list[Note]]]:
         return None
 
-    def keep(self, paths: list[str]) -> None:
+    def keep(self, paths: list[str], folder_name: str = "session") -> None:
         pass

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Optional, Protocol
 
-from assistant.music.takes import Analysis, ChunkFn, Note, ProgressFn, RenderRequest, Take, Window
+from assistant.music.takes import Analysis, ChunkFn, DiskFull, Note, ProgressFn, RenderRequest, Take, Window
 
 
 class Renderer(Protocol):
@@ -28,7 +28,7 @@ class Renderer(Protocol):
                     cancel: Optional[threading.Event] = None, progress: Optional[ProgressFn] = None
                     ) -> Optional[tuple[list[Take], list[Note]]]: ...
 
-    def keep(self, paths: list[str]) -> None: ...
+    def keep(self, paths: list[str], folder_name: str = "session") -> None: ...
 
 
-__all__ = ["Analysis", "ChunkFn", "Note", "ProgressFn", "RenderRequest", "Renderer", "Take", "Window"]
+__all__ = ["Analysis", "ChunkFn", "DiskFull", "Note", "ProgressFn", "RenderRequest", "Renderer", "Take", "Window"]

@@ -17,7 +17,7 @@ import soundfile as sf
 from assistant import limits
 from assistant.brief import MusicBrief
 from assistant.music.loudness import integrated_loudness
-from assistant.music.takes import Analysis
+from assistant.music.takes import Analysis, DiskFull
 
 TARGET_LUFS = -14.0
 TRUE_PEAK_CEILING = 0.89  # about -1 dBTP
@@ -135,19 +135,33 @@ def take_filename(round_number: int, take_number: int, seed: int, sketch: bool) 
 
 
 def write_wav(folder: Path, name: str, audio: np.ndarray, sample_rate: int) -> Path:
+    """One take as 16-bit PCM. A write that fails (a full disk) leaves no partial file behind."""
     if not re.fullmatch(r"[A-Za-z0-9_.-]+\.wav", name):
         raise ValueError(f"unsafe file name {name!r}")
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
-    sf.write(path, audio, sample_rate, subtype="PCM_16")
+    try:
+        sf.write(path, audio, sample_rate, subtype="PCM_16")
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
     return path
 
 
+def wav_bytes(audio: np.ndarray) -> int:
+    """What write_wav will put on disk for `audio`: 16-bit samples and a header."""
+    return int(audio.size) * 2 + 44
+
+
 def enforce_disk_limits(root: Path, folder: Path, max_files: int, max_total_mb: float,
-                        protect: set[str], max_age_minutes: Optional[float] = None) -> int:
-    """One pass over the output folder: WAVs older than `max_age_minutes` go; then at most `max_files`
-    stay in this conversation and `max_total_mb` under the root, oldest first, never a protected (kept
-    or just made) take. Returns how many went to meet the size limits (age clean-up is routine)."""
+                        protect: set[str], max_age_minutes: Optional[float] = None,
+                        incoming_files: int = 0, incoming_bytes: int = 0) -> int:
+    """One pass over the output folder, before a round writes (its `incoming_*` counted as if
+    written) and after: WAVs older than `max_age_minutes` go; then this conversation keeps at most
+    `max_files`, its own oldest first; then the whole root keeps at most `max_total_mb`, oldest first
+    wherever they are. A protected file (a kept take, or one just made) goes only by age. Raises DiskFull
+    when the incoming round still doesn't fit. Returns how many went to meet the size limits (the
+    age clean-up is routine)."""
     everything = sorted(root.rglob("*.wav"), key=lambda p: p.stat().st_mtime) if root.exists() else []
     if max_age_minutes is not None:
         cutoff = time.time() - max_age_minutes * 60
@@ -155,19 +169,24 @@ def enforce_disk_limits(root: Path, folder: Path, max_files: int, max_total_mb: 
             path.unlink(missing_ok=True)
             everything.remove(path)
     removed = 0
-    mine = [p for p in everything if p.parent == folder]
-    for path in mine[: max(0, len(mine) - max_files)]:
-        if str(path) not in protect:
-            path.unlink(missing_ok=True)
-            everything.remove(path)
-            removed += 1
-    total = sum(p.stat().st_size for p in everything)
-    for path in everything:
-        if total <= max_total_mb * 1e6:
-            break
-        if str(path) in protect or path.parent == folder:
-            continue
-        total -= path.stat().st_size
+    mine = [p for p in everything if p.parent == folder and str(p) not in protect]
+    excess = len([p for p in everything if p.parent == folder]) + incoming_files - max_files
+    for path in mine[: max(0, excess)]:
         path.unlink(missing_ok=True)
+        everything.remove(path)
         removed += 1
+    sizes = {p: p.stat().st_size for p in everything}
+    total, limit = sum(sizes.values()) + incoming_bytes, max_total_mb * 1e6
+    for path in list(everything):
+        if total <= limit:
+            break
+        if str(path) in protect:
+            continue
+        total -= sizes[path]
+        path.unlink(missing_ok=True)
+        everything.remove(path)
+        removed += 1
+    if incoming_bytes and total > limit:
+        raise DiskFull(held=len([p for p in everything if p.parent == folder]), used_mb=(total - incoming_bytes) / 1e6,
+                       limit_mb=max_total_mb)
     return removed

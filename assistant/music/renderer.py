@@ -48,15 +48,25 @@ def crossfade(a: np.ndarray, b: np.ndarray, samples: int) -> np.ndarray:
 
 
 _SLOTS = threading.BoundedSemaphore(limits.MAX_CONCURRENT_GENERATIONS)
-_KEPT: set[str] = set()  # every conversation's kept takes: the shared size limit never removes them
+_KEPT: OrderedDict[str, list[str]] = OrderedDict()  # conversation folder -> the files its user kept
 _LOCK = threading.Lock()  # guards _KEPT and _running
 _running = [0]
 
 
-def remember_kept(paths: list[str]) -> None:
-    """A take someone kept survives the total-size limit, whoever else fills the disk."""
+def remember_kept(folder_name: str, paths: list[str]) -> None:
+    """The files a conversation's user kept (each its own file, never a later re-mix of it; the last
+    MAX_KEPT_PER_CONVERSATION) survive the size limits, whoever else fills the disk."""
     with _LOCK:
-        _KEPT.update(p for p in paths if p)
+        _KEPT[folder_name] = [p for p in paths if p][-limits.MAX_KEPT_PER_CONVERSATION:]
+        _KEPT.move_to_end(folder_name)
+        while len(_KEPT) > limits.MAX_CONVERSATIONS_KEPT:
+            _KEPT.popitem(last=False)
+
+
+def kept_everywhere(own: list[str]) -> set[str]:
+    """Every conversation's kept files, and this one's."""
+    with _LOCK:
+        return set(own) | {p for paths in _KEPT.values() for p in paths}
 
 
 @contextlib.contextmanager
@@ -166,11 +176,12 @@ class MusicRenderer:
         if progress is not None:
             progress(0.9, label)
         _check(cancel)
-        takes = []
         folder = self.output_dir / folder_name
-        for stereo, analysis, take, unmixed in mixed:
-            path = post.write_wav(folder, post.take_filename(request.round_number, take.number, take.seed,
-                                                             unmixed.sketch), stereo, unmixed.sample_rate)
+        paths = self._save(request, folder, [(post.take_filename(request.round_number, take.number, take.seed,
+                                                                 unmixed.sketch), stereo, unmixed.sample_rate)
+                                             for stereo, _, take, unmixed in mixed])
+        takes = []
+        for path, (stereo, analysis, take, unmixed) in zip(paths, mixed):
             self.unmixed.put(str(path), unmixed)
             takes.append(take.model_copy(update={"path": str(path), "analysis": analysis}))
         return takes, self._within_disk_limits(folder, takes, request.keep_paths)
@@ -275,27 +286,43 @@ class MusicRenderer:
                                                   measured_bpm=measured_bpm, loudness_lufs=lufs)))
         _check(cancel)  # a cancelled round writes no file at all
         folder, takes = self.output_dir / folder_name, []
-        for number, (source, seed, (stereo, analysis)) in enumerate(zip(sources, seeds, finished), start=1):
+        paths = self._save(request, folder, [(post.take_filename(request.round_number, number, seed, source.sketch),
+                                              stereo, source.sample_rate) for number, (source, seed, (stereo, _))
+                                             in enumerate(zip(sources, seeds, finished), start=1)])
+        for number, (path, source, seed, (stereo, analysis)) in enumerate(zip(paths, sources, seeds, finished), start=1):
             rate = source.sample_rate
-            path = post.write_wav(folder, post.take_filename(request.round_number, number, seed, source.sketch),
-                                  stereo, rate)
             self.unmixed.put(str(path), source)
             takes.append(Take(number=number, seed=seed, path=str(path), duration_s=round(len(stereo) / rate, 2),
                               sample_rate=rate, analysis=analysis, sketch=source.sketch, clip=clip))
         return takes
 
+    def _save(self, request: RenderRequest, folder: Path, files: list[tuple[str, np.ndarray, int]]) -> list[Path]:
+        """A round's WAVs, all or none: room is made first (the limits run as if they were written, and
+        DiskFull says when only kept takes are left), and a write that fails removes what this round
+        had written."""
+        post.enforce_disk_limits(self.output_dir, folder, limits.MAX_FILES_PER_CONVERSATION, limits.MAX_TOTAL_MB,
+                                 protect=kept_everywhere(request.keep_paths), max_age_minutes=self.keep_files_minutes,
+                                 incoming_files=len(files), incoming_bytes=sum(post.wav_bytes(a) for _, a, _ in files))
+        written: list[Path] = []
+        try:
+            for name, audio, rate in files:
+                written.append(post.write_wav(folder, name, audio, rate))
+        except BaseException:
+            for path in written:
+                path.unlink(missing_ok=True)
+            raise
+        return written
+
     def _within_disk_limits(self, folder: Path, made: list[Take], keep_paths: list[str]) -> list[Note]:
         """After every round that wrote files: old and surplus WAVs go, never a kept or just-made take."""
-        with _LOCK:
-            kept = set(keep_paths) | _KEPT
         removed = post.enforce_disk_limits(self.output_dir, folder, limits.MAX_FILES_PER_CONVERSATION,
-                                           limits.MAX_TOTAL_MB, protect=kept | {t.path for t in made},
-                                           max_age_minutes=self.keep_files_minutes)
+                                           limits.MAX_TOTAL_MB, protect=kept_everywhere(keep_paths) |
+                                           {t.path for t in made}, max_age_minutes=self.keep_files_minutes)
         return [Note(kind="disk_removed", values={"limit": limits.MAX_FILES_PER_CONVERSATION,
                                                   "removed": removed})] if removed else []
 
-    def keep(self, paths: list[str]) -> None:
-        remember_kept(paths)
+    def keep(self, paths: list[str], folder_name: str = "session") -> None:
+        remember_kept(folder_name, paths)
 
     def render_round(self, request: RenderRequest, folder_name: str = "session",
                      progress: Optional[ProgressFn] = None, cancel: Optional[threading.Event] = None,
@@ -365,9 +392,10 @@ class MusicRenderer:
         _check(cancel)  # the last moment to stop: a cancelled round writes no file at all
         takes = []
         folder = self.output_dir / folder_name
-        for number, ((stereo, analysis), seed) in enumerate(zip(finished, seeds), start=1):
-            path = post.write_wav(folder, post.take_filename(request.round_number, number, seed, sketch), stereo,
-                                  sample_rate)
+        paths = self._save(request, folder, [(post.take_filename(request.round_number, number, seed, sketch), stereo,
+                                              sample_rate) for number, ((stereo, _), seed)
+                                             in enumerate(zip(finished, seeds), start=1)])
+        for number, (path, (stereo, analysis), seed) in enumerate(zip(paths, finished, seeds), start=1):
             takes.append(Take(number=number, seed=seed, path=str(path), duration_s=round(len(stereo) / sample_rate, 2),
                               sample_rate=sample_rate, analysis=analysis, sketch=sketch, clip=followed))
             self.unmixed.put(str(path), sources[number - 1])  # one source per clip, from either backend

@@ -59,3 +59,12 @@ class Note(BaseModel):
 
     kind: str  # sketch | unavailable | disk_removed | bpm_measured | silent_tail
     values: dict[str, Any] = Field(default_factory=dict)
+
+
+class DiskFull(RuntimeError):
+    """No room for a round once everything that may go has gone: what is left is kept takes (the
+    writing conversation's own and others'), which the size limits never remove."""
+
+    def __init__(self, held: int, used_mb: float, limit_mb: float):
+        self.held, self.used_mb, self.limit_mb = held, used_mb, limit_mb
+        super().__init__(f"{used_mb:.0f} of {limit_mb:g} MB in use by kept takes; this conversation holds {held}")
