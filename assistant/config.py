@@ -19,6 +19,20 @@ class AppConfig(BaseModel):
     output_dir: Path = Path("outputs")
     keep_files_minutes: float = 120.0
     llm_threads: int = Field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
+    monitoring: bool = False  # Gradio's /monitoring shows every user's traffic: off unless the operator turns it on
+
+    def llm_choices(self) -> list[str]:
+        """What a user or an API client may pick: the operator's choice, or less (never another model)."""
+        return sorted({"off", self.llm})
+
+    def music_choices(self) -> list[str]:
+        return sorted({"off", "sketch", self.music})
+
+    def allowed(self, llm: Optional[str], music: Optional[str]) -> tuple[str, str]:
+        """A client's picks where the operator allows them, the operator's own otherwise: an API
+        client can't switch on a model the operator left off, nor load a path of its own."""
+        return (llm if llm in self.llm_choices() else self.llm,
+                music if music in self.music_choices() else self.music)
 
 
 ENV_PREFIX = "MUSICBRIEF_"

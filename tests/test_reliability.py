@@ -204,3 +204,14 @@ def test_one_conversation_can_queue_only_a_few_turns(tmp_path: Path) -> None:
     assert refused.done.is_set() and "already waiting" in refused.record.reply and not refused.record.stopped
     session.stop()
     assert running.done.wait(30) and all(t.done.wait(30) for t in waiting)
+
+
+def test_a_client_picks_only_the_backends_the_operator_allows() -> None:
+    from assistant.config import AppConfig
+
+    sketch_only = AppConfig(llm="off", music="sketch")
+    assert sketch_only.allowed("embedded", "musicgen:/etc") == ("off", "sketch")
+    assert sketch_only.allowed(None, "off") == ("off", "off")
+    full = AppConfig(llm="embedded", music="musicgen:/models/melody")
+    assert full.allowed("off", "sketch") == ("off", "sketch")
+    assert full.allowed("hf:evil/x.gguf", "musicgen") == ("embedded", "musicgen:/models/melody")

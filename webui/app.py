@@ -22,6 +22,7 @@ from assistant.session import Audio, Finished, Progress
 from assistant.templates import reply
 from webui import view
 from webui.api_guard import MalformedRequestGuard
+from webui.request_limits import RequestLimits
 from webui.conversation import Conversation, ConversationStore
 from webui.zerogpu import on_gpu
 
@@ -61,12 +62,11 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
     store = ConversationStore()
     config.output_dir.mkdir(parents=True, exist_ok=True)
     gr.set_static_paths([str(config.output_dir.resolve())])  # takes are served in place, never copied to Gradio's cache
-    music_choices = sorted({config.music, "sketch", "musicgen"})
 
     def session_for(conv: Optional[Conversation], llm: str, music: str, takes: Any, duration: Any) -> Conversation:
         """This browser session's conversation; the chat history lives here, server-side, so API clients
         never have to send it back. `takes` and `duration` are defaults: what the user said wins."""
-        llm, music = llm or config.llm, music or config.music  # an API client may send null
+        llm, music = config.allowed(llm, music)  # an API client may send null, or a model the operator left off
         session = conv.session if conv else None
         switch = session is not None and not session.busy and (
             session.state.settings.llm != llm or session.state.settings.music != music)
@@ -133,7 +133,7 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
         return [EMPTY_BOX, *outputs(conv)[1:]]
 
     @on_gpu(gpu_seconds)
-    def drain(conv: Optional[Conversation], *_: Any) -> Iterator[list[Any]]:
+    def drain(conv: Optional[Conversation], *_: Any, heartbeat: bool = False) -> Iterator[list[Any]]:
         """Runs what this conversation has waiting and redraws as it goes: a progress line that
         moves with the work ('take 1 of 2 · 40% · about 12 s left'), the live preview of take 1,
         then the finished turns. Another tab of the same conversation may be drawing it too."""
@@ -169,16 +169,26 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
             elif event is None and not status:
                 status = reply("ui_working")
                 yield [*outputs(conv, status=status, start=start), gr.skip()]
+            elif event is None and heartbeat:  # nothing to redraw, but a yield lets a cancel in
+                yield [*[gr.skip()] * len(outs), gr.skip()]
         log.info("turns drawn in %.3f s", time.perf_counter() - began)
         yield [*outputs(conv), gr.skip() if streamed else None]
 
     def respond(message: str, conv: Optional[Conversation], llm: str, music: str,
                 takes: int, duration: float) -> Iterator[list[Any]]:
-        """The API's /chat: one message in, the turn's redraws out (the message box as "")."""
+        """The API's /chat: one message in, the turn's redraws out (the message box as ""). A client
+        that cancels (or goes) stops its turn: Gradio closes this generator at its next yield, and
+        one comes at least every PROGRESS_EVERY_S."""
         message = message if isinstance(message, str) else str(message or "")
         conv = post(Say(text=message), conv, llm, music, takes, duration)
-        for update in drain(conv, llm, music, takes, duration):
-            yield ["", *update[1:]]
+        finished = False
+        try:
+            for update in drain(conv, llm, music, takes, duration, heartbeat=True):
+                yield ["", *update[1:]]
+            finished = True
+        finally:
+            if not finished:
+                conv.session.stop()
 
     def pick_option(evt: gr.SelectData, conv: Optional[Conversation], *rest: Any) -> list[Any]:
         return take_in(str(evt.value), conv, *rest)
@@ -279,8 +289,8 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
                     rounds = gr.Markdown(view.rounds_panel(None), elem_id="rounds", sanitize_html=False)
                 with gr.Accordion("Settings", open=False):
                     in_use = gr.Markdown(view.backends_text(None, config.llm, config.music), elem_id="in-use")
-                    llm = gr.Dropdown(sorted({config.llm, "off", "embedded"}), value=config.llm, label="Language model")
-                    music = gr.Dropdown(music_choices, value=config.music, label="Music model")
+                    llm = gr.Dropdown(config.llm_choices(), value=config.llm, label="Language model")
+                    music = gr.Dropdown(config.music_choices(), value=config.music, label="Music model")
                     takes = gr.Slider(1, limits.MAX_TAKES, value=config.takes, step=1, label="Takes per round",
                                       elem_id="takes")
                     duration = gr.Slider(limits.DURATION_MIN_S, limits.DURATION_MAX_S, value=config.duration_s,
@@ -324,10 +334,13 @@ def main() -> None:
     config = load_config()
     demo = build_demo(config)
     on_space = bool(os.environ.get("SPACE_ID"))
-    demo.queue(default_concurrency_limit=limits.MAX_CONCURRENT_GENERATIONS, max_size=limits.MAX_QUEUE).launch(
+    # api_open=False: every queued event goes through the queue; a direct POST (/gradio_api/run/...) is refused
+    demo.queue(default_concurrency_limit=limits.MAX_CONCURRENT_GENERATIONS, max_size=limits.MAX_QUEUE,
+               api_open=False).launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0" if on_space else "127.0.0.1"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
         allowed_paths=[str(config.output_dir.resolve())],
         max_file_size=limits.CLIP_MAX_BYTES,  # a clip to follow; assistant.music.clips checks it again
         css=page_css(),
-        app_kwargs={"middleware": [Middleware(MalformedRequestGuard)]})
+        enable_monitoring=config.monitoring,
+        app_kwargs={"middleware": [Middleware(MalformedRequestGuard), Middleware(RequestLimits)]})
