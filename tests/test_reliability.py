@@ -215,3 +215,14 @@ def test_a_client_picks_only_the_backends_the_operator_allows() -> None:
     full = AppConfig(llm="embedded", music="musicgen:/models/melody")
     assert full.allowed("off", "sketch") == ("off", "sketch")
     assert full.allowed("hf:evil/x.gguf", "musicgen") == ("embedded", "musicgen:/models/melody")
+
+
+def test_a_stop_while_the_first_turn_is_still_queued_is_honoured(tmp_path: Path) -> None:
+    session = sketch_session(tmp_path)  # the web app posts a turn, and the queue runs it later
+    queued = session.post(Say(text="techno at 130 bpm, 3 minutes long, just go"), run=False)
+    session.stop()  # Stop 3 s after submitting was ignored: the turn ran 29 s later and wrote 4 takes
+    session.run_pending()
+    assert queued.done.wait(5) and queued.record.stopped and "before it started" in queued.record.reply
+    assert not session.busy and _wavs(tmp_path) == set() and not session.state.rounds
+    record = session.send("house at 124 bpm, just go")  # and the next turn runs as always
+    assert len(record.takes) == 2

@@ -132,3 +132,25 @@ def test_monitoring_is_off_unless_the_operator_turns_it_on(app) -> None:
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(url + route)
         assert refused.value.code in (403, 404)
+
+
+def test_gradios_state_holds_only_a_key_so_the_store_bounds_memory(tmp_path: Path, monkeypatch) -> None:
+    import gc
+    import weakref
+
+    from assistant.config import AppConfig
+    from webui.app import build_demo
+    from webui.conversation import Conversation
+
+    monkeypatch.setattr(limits, "MAX_CONVERSATIONS_KEPT", 5)
+    demo = build_demo(AppConfig(llm="off", music="sketch", output_dir=tmp_path))
+    take_in = next(f.fn for f in demo.fns.values() if f.name == "take_in")
+    held, first = [], None
+    for i in range(12):  # twelve browser sessions, each holding what Gradio keeps for it
+        out = take_in({"text": f"house at {100 + i} bpm", "files": []}, None, "off", "sketch", 2, 3)
+        assert isinstance(out[2], str) and not isinstance(out[2], Conversation)
+        held.append(out[2])
+        if first is None:
+            first = weakref.ref(next(o for o in gc.get_referrers(out[2]) if isinstance(o, Conversation)))
+    gc.collect()
+    assert first() is None  # the oldest conversation left the store, and nothing else holds it

@@ -63,9 +63,15 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
     config.output_dir.mkdir(parents=True, exist_ok=True)
     gr.set_static_paths([str(config.output_dir.resolve())])  # takes are served in place, never copied to Gradio's cache
 
+    def conv_of(held: Any) -> Optional[Conversation]:
+        """Gradio's state for a browser session holds only the conversation's key: the store owns the
+        conversation, so the store's bound is the memory's bound (3,000 sessions kept 85 KB each)."""
+        return held if isinstance(held, Conversation) else store.find(held)
+
     def session_for(conv: Optional[Conversation], llm: str, music: str, takes: Any, duration: Any) -> Conversation:
         """This browser session's conversation; the chat history lives here, server-side, so API clients
         never have to send it back. `takes` and `duration` are defaults: what the user said wins."""
+        conv = conv_of(conv)
         llm, music = config.allowed(llm, music)  # an API client may send null, or a model the operator left off
         session = conv.session if conv else None
         switch = session is not None and not session.busy and (
@@ -85,6 +91,7 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
         """Every component a turn changes, from the conversation alone: the finished turns, the one
         that runs (with `status`, what is happening) and those that wait; `start` holds the chat
         window still during a turn. Never the message box: what the user types is theirs."""
+        conv = conv_of(conv)
         session = conv.session if conv else None
         history, takes_at = view.chat_history(session.records if session else [], session)
         history = history + view.in_flight(session, status or reply("ui_working"))
@@ -105,7 +112,7 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
             form = [*controls[:5], gr.update(value=take_count), gr.update(value=seconds)]
             if conv is not None:
                 conv.controls_shown = controls
-        return [gr.skip(), shown, conv, view.brief_markdown(session), view.last_prompt(session),
+        return [gr.skip(), shown, conv.key if conv else None, view.brief_markdown(session), view.last_prompt(session),
                 view.downloads(session) or None, *form,
                 view.backends_text(session, llm_name, music_name), conv.key if conv else None,
                 view.rounds_panel(session), gr.update(interactive=busy)]
@@ -121,13 +128,14 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
         """The moment Enter or Send is pressed: the box is emptied (once, now). Behind a running round
         the message shows at once as waiting (it never stops that round; only Stop does); otherwise
         its turn draws it, with its reply when that is quick (one redraw, not two)."""
+        conv = conv_of(conv)
         said = view.message_parts(message)
         if said is None:
             return [gr.skip()] * len(outs)
         was_busy = conv is not None and conv.session.busy
         conv = post(said, conv, llm, music, takes, duration)
         if not was_busy:
-            quiet: list[Any] = [EMPTY_BOX, gr.skip(), conv, *[gr.skip()] * (len(outs) - 6), conv.key, gr.skip(),
+            quiet: list[Any] = [EMPTY_BOX, gr.skip(), conv.key, *[gr.skip()] * (len(outs) - 6), conv.key, gr.skip(),
                                 gr.update(interactive=True)]  # the box, the conversation, its key, Stop
             return quiet
         return [EMPTY_BOX, *outputs(conv)[1:]]
@@ -137,6 +145,7 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
         """Runs what this conversation has waiting and redraws as it goes: a progress line that
         moves with the work ('take 1 of 2 · 40% · about 12 s left'), the live preview of take 1,
         then the finished turns. Another tab of the same conversation may be drawing it too."""
+        conv = conv_of(conv)
         if conv is None:
             yield [*[gr.skip()] * len(outs), gr.skip()]
             return
@@ -179,6 +188,7 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
         """The API's /chat: one message in, the turn's redraws out (the message box as ""). A client
         that cancels (or goes) stops its turn: Gradio closes this generator at its next yield, and
         one comes at least every PROGRESS_EVERY_S."""
+        conv = conv_of(conv)
         message = message if isinstance(message, str) else str(message or "")
         conv = post(Say(text=message), conv, llm, music, takes, duration)
         finished = False
@@ -199,6 +209,7 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
 
     def liked(evt: gr.LikeData, conv: Optional[Conversation], *rest: Any) -> list[Any]:
         """👍 on a take keeps that take, whichever round it came from; the reply says what it did."""
+        conv = conv_of(conv)
         where = conv.takes_at.get(evt.index) if conv is not None and isinstance(evt.index, int) else None
         if not evt.liked or where is None:
             return [*outputs(conv)]
@@ -208,6 +219,7 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
     def edit_brief(genre: str, bpm: Optional[float], brightness: str, width: str, space: str,
                    conv: Optional[Conversation], *rest: Any) -> list[Any]:
         """Apply: the controls the user changed, as values (never a sentence read again)."""
+        conv = conv_of(conv)
         now = view.form_values(conv.session if conv else None)
         genre = (genre or "").strip()
         edit = EditControls(genre=genre if genre and genre != now[0] else None,
@@ -220,12 +232,14 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
 
     def moved(conv: Optional[Conversation], llm: str, music: str, takes: int, duration: float) -> list[Any]:
         """A slider the user moved is an edit: it holds until the user changes it again."""
+        conv = conv_of(conv)
         conv = session_for(conv, llm, music, None, None)
         conv.session.set_by_user(takes=takes, duration_s=duration)
         return [*outputs(conv), gr.skip()]
 
     def stop(conv: Optional[Conversation]) -> None:
         """Cancels the running generation and what waits behind it; each ends with 'Stopped'."""
+        conv = conv_of(conv)
         if conv is not None:
             conv.session.stop()
 
@@ -239,6 +253,7 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
     def clear(conv: Optional[Conversation], confirmed: Any = True) -> list[Any]:
         """The trash icon, once the browser's confirmation says yes, starts a new conversation (the
         old one is forgotten, its files age out); a "no" draws the conversation back."""
+        conv = conv_of(conv)
         if confirmed is False:
             return [*outputs(conv), gr.skip()]
         if conv is not None:

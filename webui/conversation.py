@@ -25,8 +25,8 @@ class ConversationStore:
     """The last MAX_CONVERSATIONS_KEPT conversations by key: a reload finds its conversation here
     (the browser keeps only the key, in its local storage)."""
 
-    def __init__(self, size: int = limits.MAX_CONVERSATIONS_KEPT):
-        self.size = size
+    def __init__(self, size: Optional[int] = None):
+        self.size = size or limits.MAX_CONVERSATIONS_KEPT
         self._items: OrderedDict[str, Conversation] = OrderedDict()
         self._lock = threading.Lock()
 
