@@ -78,3 +78,16 @@ def test_a_failed_write_leaves_no_partial_file_and_the_next_round_succeeds(tmp_p
     monkeypatch.setattr(soundfile, "write", real)  # the disk has room again
     record = s.send("try again")
     assert len(record.takes) == 2 and all(Path(t.path).exists() for t in record.takes)
+
+
+def test_a_disk_fuller_than_the_limit_makes_room_from_old_takes(tmp_path: Path, monkeypatch) -> None:
+    import shutil
+    from collections import namedtuple
+
+    s = session(tmp_path)
+    first = s.send("house at 124 bpm, just go")
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage(3_000_000, 2_600_000, 400_000))  # a nearly full disk
+    record = s.send("more variations")  # 2 takes of 256 kB need the room of the first round's two
+    assert len(record.takes) == 2 and all(Path(t.path).exists() for t in record.takes)
+    assert not any(Path(t.path).exists() for t in first.takes)

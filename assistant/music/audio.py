@@ -7,6 +7,7 @@ half/double-tempo allowance, loudness, trailing silence, clipping) and the resul
 from __future__ import annotations
 
 import re
+import shutil
 import time
 from pathlib import Path
 from typing import Callable, Optional
@@ -158,8 +159,8 @@ def enforce_disk_limits(root: Path, folder: Path, max_files: int, max_total_mb: 
                         incoming_files: int = 0, incoming_bytes: int = 0) -> int:
     """One pass over the output folder, before a round writes (its `incoming_*` counted as if
     written) and after: WAVs older than `max_age_minutes` go; then this conversation keeps at most
-    `max_files`, its own oldest first; then the whole root keeps at most `max_total_mb`, oldest first
-    wherever they are. A protected file (a kept take, or one just made) goes only by age. Raises DiskFull
+    `max_files`, its own oldest first; then the whole root keeps at most `max_total_mb` (or what the
+    disk has free, less DISK_RESERVE_MB: a full disk recovers), oldest first wherever they are. A protected file (a kept take, or one just made) goes only by age. Raises DiskFull
     when the incoming round still doesn't fit. Returns how many went to meet the size limits (the
     age clean-up is routine)."""
     everything = sorted(root.rglob("*.wav"), key=lambda p: p.stat().st_mtime) if root.exists() else []
@@ -177,6 +178,8 @@ def enforce_disk_limits(root: Path, folder: Path, max_files: int, max_total_mb: 
         removed += 1
     sizes = {p: p.stat().st_size for p in everything}
     total, limit = sum(sizes.values()) + incoming_bytes, max_total_mb * 1e6
+    if incoming_bytes and root.exists():  # a disk fuller than the limit (other files, a small volume) counts too
+        limit = min(limit, total - incoming_bytes + shutil.disk_usage(root).free - limits.DISK_RESERVE_MB * 1e6)
     for path in list(everything):
         if total <= limit:
             break
