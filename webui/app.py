@@ -152,7 +152,17 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
         began = time.perf_counter()
         session = conv.session
         session.run_pending()
-        start = conv.window_start  # the rest of this turn keeps the window where it now starts
+        # The chat window slides only in this stream's first draw, which Gradio sends whole; later draws
+        # are diffs, and gradio_client mis-applies one that slides the window (nested deletes), so they
+        # hold it. The chat may pass its bound by the turns of one stream.
+        start: Optional[int] = None
+
+        def draw(status: str = "") -> list[Any]:
+            nonlocal start
+            drawn_now = outputs(conv, status=status, start=start)
+            start = conv.window_start
+            return drawn_now
+
         status, eta_at, drawn, streamed = "", None, 0.0, False
         for event in session.events(tick_s=limits.PROGRESS_EVERY_S):
             now = time.monotonic()
@@ -163,9 +173,9 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
                 yield [*[gr.skip()] * len(outs), (event.sample_rate, event.samples)]
                 continue
             elif isinstance(event, Finished):
-                status, eta_at, start = "", None, None
+                status, eta_at = "", None
                 if session.busy:  # the next turn starts: show this one finished (the last is drawn below)
-                    yield [*outputs(conv), gr.skip()]
+                    yield [*draw(), gr.skip()]
                 continue
             if now - began < limits.PENDING_AFTER_S:  # a quick turn (an answer, an instant re-mix) is drawn once
                 continue
@@ -174,14 +184,14 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
                 eta = None if progress.eta_s is None else max(0.0, progress.eta_s - (now - at))
                 status = view.progress_text(progress.fraction, progress.label, eta)
                 drawn = now
-                yield [*outputs(conv, status=status, start=start), gr.skip()]
+                yield [*draw(status), gr.skip()]
             elif event is None and not status:
                 status = reply("ui_working")
-                yield [*outputs(conv, status=status, start=start), gr.skip()]
+                yield [*draw(status), gr.skip()]
             elif event is None and heartbeat:  # nothing to redraw, but a yield lets a cancel in
                 yield [*[gr.skip()] * len(outs), gr.skip()]
         log.info("turns drawn in %.3f s", time.perf_counter() - began)
-        yield [*outputs(conv), gr.skip() if streamed else None]
+        yield [*draw(), gr.skip() if streamed else None]
 
     def respond(message: str, conv: Optional[Conversation], llm: str, music: str,
                 takes: int, duration: float) -> Iterator[list[Any]]:
