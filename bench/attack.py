@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gradio_client import Client  # noqa: E402
+from markdown_it import MarkdownIt  # noqa: E402
 
 from assistant import limits  # noqa: E402
 from tests.webapp import running_app  # noqa: E402
@@ -305,9 +306,11 @@ def main() -> None:
         for message, expect in hostile:
             chat = Client(url, verbose=False).predict(message, "off", "sketch", 2, 3, api_name="/chat")[1]
             text = " ".join(str(m.get("content", "")) for m in chat if isinstance(m, dict))
-            answered.append(expect.lower() in text.lower() and "](javascript:" not in text and "![" not in text
-                            and "mood noted: evil" not in text.lower() and "]: ftp" not in text
-                            and "]: http" not in text)
+            html = MarkdownIt("commonmark").render(text)  # as the chat renders it
+            links = re.findall(r'href="([^"]*)"', html)
+            answered.append(expect.lower() in text.lower() and "<img" not in html
+                            and all(link.startswith(("http://", "https://")) for link in links)
+                            and "mood noted: evil" not in text.lower())
         answered.append("generate" in raw_call(url, '["house at 124 bpm, surprise me", "off", "sketch", NaN, NaN]')
                         or "Generating" in raw_call(url, '["house at 124 bpm, surprise me", "off", "sketch", NaN, NaN]'))
         rows.append(("hostile inputs (1e309, 1e9 s, zero-width joiner, javascript: link, 400-digit tempo, "
