@@ -237,7 +237,8 @@ class MusicGenModel:
         # None: on with CUDA (1.06 s for 10 s of audio on an H100), off on the CPU, where the eager loop
         # with int8 weights is the measured fast path. On the CPU it runs the same steps eagerly.
         self.graphs = graphs
-        self._graph_cache = None
+        self._graph_pool = None  # assistant.music.static_decode.RunnerPool, made on the first CUDA generation
+        self._graph_lock = threading.Lock()
         self.device = device
         self.int8 = int8  # None: int8 decoder weights on the CPU (4x less to read per step), never on a GPU
         self._model = None
@@ -473,25 +474,25 @@ class MusicGenModel:
                     cancel: Optional[threading.Event]) -> None:
         """The graph path: one prepared StaticDecodeLoop, its steps replayed as CUDA graphs cached per
         batch shape for the process (eagerly on other devices); progress and cancel between chunks."""
-        from assistant.music.static_decode import GraphCache, StaticDecodeLoop, drive
+        from assistant.music.static_decode import CudaGraphSteps, RunnerPool, StaticDecodeLoop, drive
 
         loop = StaticDecodeLoop(self._model, batch["input_ids"], batch["attention_mask"], unconditional_half,
                                 seeds, guidance_scale=guidance_scale, top_k=top_k)
         loop.prepare(steps, prompt_codes)
-        replay = None
-        if self.device.startswith("cuda"):
-            if self._graph_cache is None:
-                self._graph_cache = GraphCache()
-            runner = self._graph_cache.runner_for(loop)
-            loop, replay = runner.loop, runner.replay
-
         def check(done: int) -> None:
             if cancel is not None and cancel.is_set():
                 raise InterruptedError("generation cancelled")
             if progress is not None:
                 progress(min(1.0, done / max(1, steps)), "generating")
 
-        drive(loop, steps, replay=replay, on_tokens=frames.put, check=check)
+        if not self.device.startswith("cuda"):
+            drive(loop, steps, on_tokens=frames.put, check=check)
+            return
+        with self._graph_lock:
+            if self._graph_pool is None:
+                self._graph_pool = RunnerPool(CudaGraphSteps)
+        with self._graph_pool.checkout(loop) as runner:  # this generation's own runner, while it replays
+            drive(runner.loop, steps, replay=runner.replay, on_tokens=frames.put, check=check)
 
     def _prompt_codes(self, batch, unconditional_half: bool):
         """The audio prompt as EnCodec codes, (sequences * codebooks, frames), as generate() makes them."""

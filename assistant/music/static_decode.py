@@ -17,14 +17,16 @@ replays fixed tensors only. So everything that changes from step to step lives i
 """
 from __future__ import annotations
 
+import contextlib
 import threading
-from typing import Callable, Optional
+from collections import OrderedDict
+from typing import Any, Callable, Iterator, Optional
 
 import torch
 import torch.nn.functional as F
 
 from assistant.music.decode_loop import DecodeLoop
-from assistant.limits import DECODE_BUCKETS, DECODE_CHECK_EVERY
+from assistant.limits import DECODE_BUCKETS, DECODE_CHECK_EVERY, GRAPH_POOL_MB
 
 MASK32 = 0xFFFFFFFF
 GOLDEN = 0x9E3779B9
@@ -191,7 +193,7 @@ def drive(loop: StaticDecodeLoop, steps: int, replay: Optional[Callable[[int], N
 class CudaGraphSteps:
     """The CUDA-only part: one captured graph per (loop shape, bucket), replayed for every step in
     that bucket. Graphs hold the addresses of one loop's tensors, so they are cached per loop object;
-    `GraphCache` keeps loops (and their graphs) per batch shape for the whole process."""
+    `RunnerPool` keeps runners per batch shape for the whole process, one generation at a time each."""
 
     def __init__(self, loop: StaticDecodeLoop):
         self.loop = loop
@@ -222,19 +224,62 @@ class CudaGraphSteps:
         return graph
 
 
-class GraphCache:
-    """Captured step graphs for the whole process, per batch shape: warm-up happens once."""
+class RunnerPool:
+    """Step runners (a loop and its captured graphs) per batch shape for the whole process, each used
+    by one generation at a time. A generation checks one out and gives it back; a second generation
+    of the same shape gets a runner of its own (sharing one let a generation's inputs overwrite
+    another's while it replayed). Runners hold at most `budget_bytes` of buffers: beyond it, the least
+    recently used idle runners are freed, and when every runner is busy a new generation waits.
+    `make` builds a runner (CudaGraphSteps on a GPU; tests pass a CPU stand-in)."""
 
-    def __init__(self) -> None:
-        self._runners: dict[tuple, CudaGraphSteps] = {}
-        self._lock = threading.Lock()
+    def __init__(self, make: Callable[[StaticDecodeLoop], Any], budget_bytes: Optional[float] = None):
+        self.make = make
+        self.budget = budget_bytes if budget_bytes is not None else GRAPH_POOL_MB * 1e6
+        self._idle: "OrderedDict[int, tuple[tuple, Any, int]]" = OrderedDict()  # id -> (shape, runner, bytes), oldest first
+        self._busy = 0
+        self._held = 0  # bytes of every runner, idle or busy
+        self._cond = threading.Condition()
+        self.created = self.freed = 0
 
-    def runner_for(self, loop: StaticDecodeLoop) -> CudaGraphSteps:
-        with self._lock:
-            key = loop.shape_key()
-            runner = self._runners.get(key)
-            if runner is None:
-                runner = self._runners[key] = CudaGraphSteps(loop)
-            elif runner.loop is not loop:
-                runner.loop.fill_from(loop)
-            return runner
+    @property
+    def held_bytes(self) -> int:
+        return self._held
+
+    @contextlib.contextmanager
+    def checkout(self, loop: StaticDecodeLoop) -> Iterator[Any]:
+        key, need = loop.shape_key(), loop_bytes(loop)
+        with self._cond:
+            while True:
+                found = next((i for i, (k, _, _) in self._idle.items() if k == key), None)
+                if found is not None:
+                    _, runner, size = self._idle.pop(found)
+                    runner.loop.fill_from(loop)
+                    break
+                while self._held + need > self.budget and self._idle:  # the least recently used idle runner goes
+                    _, (_, _, size) = self._idle.popitem(last=False)
+                    self._held -= size
+                    self.freed += 1
+                if self._held + need <= self.budget or self._busy == 0:
+                    runner, size = self.make(loop), need
+                    self._held += size
+                    self.created += 1
+                    break
+                self._cond.wait()
+            self._busy += 1
+        try:
+            yield runner
+        finally:
+            with self._cond:
+                self._busy -= 1
+                self._idle[id(runner)] = (key, runner, size)
+                while self._held > self.budget and len(self._idle) > 1:
+                    _, (_, _, freed) = self._idle.popitem(last=False)
+                    self._held -= freed
+                    self.freed += 1
+                self._cond.notify_all()
+
+
+def loop_bytes(loop: StaticDecodeLoop) -> int:
+    """What a runner's loop holds on its device: its buffers, state and cross-attention keys."""
+    tensors = [getattr(loop, name) for name in loop.STATE] + list(loop.cross[0]) + list(loop.cross[1])
+    return int(sum(t.numel() * t.element_size() for t in tensors if isinstance(t, torch.Tensor)))
