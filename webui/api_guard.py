@@ -49,6 +49,12 @@ class MalformedRequestGuard:
 
 
 async def _bad_request(send: Any, what: str) -> None:
-    body = json.dumps({"error": reply("api_malformed", what=what)}).encode()
-    await send({"type": "http.response.start", "status": 400, "headers": [(b"content-type", b"application/json")]})
-    await send({"type": "http.response.body", "body": body})
+    await send_error(send, 400, reply("api_malformed", what=what))
+
+
+async def send_error(send: Any, status: int, message: str, close: bool = False) -> None:
+    """An ASGI response of `status` with {"error": message}; `close` ends the connection (a body
+    left unread)."""
+    headers = [(b"content-type", b"application/json")] + ([(b"connection", b"close")] if close else [])
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": json.dumps({"error": message}).encode()})

@@ -71,7 +71,6 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
     def session_for(conv: Optional[Conversation], llm: str, music: str, takes: Any, duration: Any) -> Conversation:
         """This browser session's conversation; the chat history lives here, server-side, so API clients
         never have to send it back. `takes` and `duration` are defaults: what the user said wins."""
-        conv = conv_of(conv)
         llm, music = config.allowed(llm, music)  # an API client may send null, or a model the operator left off
         session = conv.session if conv else None
         switch = session is not None and not session.busy and (
@@ -91,7 +90,6 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
         """Every component a turn changes, from the conversation alone: the finished turns, the one
         that runs (with `status`, what is happening) and those that wait; `start` holds the chat
         window still during a turn. Never the message box: what the user types is theirs."""
-        conv = conv_of(conv)
         session = conv.session if conv else None
         history, takes_at = view.chat_history(session.records if session else [], session)
         history = history + view.in_flight(session, status or reply("ui_working"))

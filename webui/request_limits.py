@@ -8,13 +8,12 @@ most MAX_FILES_PER_UPLOAD files (one carried 1,000).
 """
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from assistant import limits
 from assistant.templates import reply
-from webui.api_guard import ASGIApp, Scope
+from webui.api_guard import ASGIApp, Scope, send_error
 
 UPLOAD = re.compile(r"^(?:/gradio_api)?/upload/?$")
 
@@ -42,7 +41,7 @@ class RequestLimits:
         except ValueError:
             declared = 0
         if declared > limit:
-            await _refuse(send, 413, reply("request_too_big", limit=limit))
+            await send_error(send, 413, reply("request_too_big", limit=limit), close=True)
             return
         boundary = _boundary(headers.get("content-type", "")) if upload else None
         seen, parts, tail = 0, 0, b""
@@ -74,16 +73,10 @@ class RequestLimits:
         except Refused as refused:
             if started:
                 raise
-            await _refuse(send, refused.status, refused.message)
+            await send_error(send, refused.status, refused.message, close=True)
 
 
 def _boundary(content_type: str) -> bytes | None:
     found = re.search(r'boundary="?([^";]+)"?', content_type)
     return b"--" + found.group(1).encode("latin-1") if found else None
 
-
-async def _refuse(send: Any, status: int, message: str) -> None:
-    body = json.dumps({"error": message}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"connection", b"close")]})
-    await send({"type": "http.response.body", "body": body})

@@ -422,14 +422,11 @@ class MusicGenModel:
         clip" continues."""
         import torch
 
-        self.load()
-        if sample_rate != self.sample_rate:
-            import librosa
+        from assistant.music.audio import resampled
 
-            audio = librosa.resample(np.asarray(audio, dtype=np.float32), orig_sr=sample_rate,
-                                     target_sr=self.sample_rate)
-        values = torch.as_tensor(np.asarray(audio, dtype=np.float32))[None, None].to(self._model.device,
-                                                                                    self._model.dtype)
+        self.load()
+        audio = resampled(audio, sample_rate, self.sample_rate)
+        values = torch.as_tensor(audio)[None, None].to(self._model.device, self._model.dtype)
         with torch.inference_mode():
             codes = self._model.audio_encoder.encode(input_values=values).audio_codes[0]
         return codes[0].cpu().numpy().astype(np.int32)

@@ -244,13 +244,13 @@ class MusicRenderer:
         sketch from the melody it follows, where the source left it."""
         rate, fade = sources[0].sample_rate, int(CROSSFADE_S * sources[0].sample_rate)
         total = int(round((sources[0].seconds + extra_s) * rate))
-        if sources[0].sketch:
+        if sources[0].sketch:  # every source is as long: the melody goes on from the same place in each
+            lead = lead_after(self._pitches_of(melody), sources[0].seconds, bpm_of(request.brief)) \
+                if melody is not None else None
             out = []
             for index, (source, seed) in enumerate(zip(sources, seeds)):
-                brief = request.brief
-                lead = lead_after(self._pitches_of(melody), source.seconds, bpm_of(brief)) if melody is not None else None
-                new = unmixed_sketch(*render_buses(brief, seed, duration_s=extra_s + CROSSFADE_S, cancel=cancel, lead=lead,
-                                                   progress=lambda f, i=index: progress((i + f) / len(sources))))
+                new = unmixed_sketch(*render_buses(request.brief, seed, duration_s=extra_s + CROSSFADE_S, cancel=cancel,
+                                                   lead=lead, progress=lambda f, i=index: progress((i + f) / len(sources))))
                 out.append(Unmixed(crossfade(source.audio, new.astype(np.float32), fade)[:total], rate, True))
             return out
         audio = [s.audio for s in sources]
