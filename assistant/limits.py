@@ -18,8 +18,14 @@ FALLBACK_BPM = 100  # the tempo of a brief with no tempo and no known genre
 MIN_SECTION_S = 6.0  # the shortest window a multi-section piece is generated in
 DECODE_BUCKETS = (64, 128, 256, 384, 512, 768, 1024, 1504)  # K/V lengths with one CUDA graph each
 DECODE_CHECK_EVERY = 25  # graph replays between host syncs (tokens out, progress, cancel): 0.5 s of audio
+TEXT_BUCKETS = (32, 64, 128)  # prompt token lengths the text is padded to (past the last: a multiple of it), so few graph shapes
+GRAPH_RETRY_S = 600.0  # a batch shape whose graph capture failed decodes eagerly this long, then graphs are tried again
 GRAPH_POOL_MB = 4000  # GPU memory the CUDA-graph runners may hold (buffers); beyond it the least recently used idle ones go
 MAX_CONCURRENT_GENERATIONS = 2  # Gradio queue concurrency
+MAX_BATCHED_GENERATIONS = 8  # rounds in flight at once where the model batches requests together (a GPU)
+BATCH_WINDOW_S = 0.03  # requests arriving within this of a batch's first join it
+MAX_BATCH_TAKES = 16  # takes in one batched generation
+TAKE_BUCKETS = (1, 2, 4, 8, 16)  # a batch's takes are padded up to one of these on a GPU, so few graph shapes
 MAX_WAITING_TURNS = 4  # turns one conversation may have waiting behind its running one
 MELODY_MAX_S = 30.0  # MusicGen-melody reads at most this much of a clip's chroma; longer clips are cut, with a notice
 CLIP_MAX_BYTES = 5_000_000  # an uploaded or recorded clip (30 s of 16-bit stereo WAV at 44.1 kHz is 5.3 MB: use flac/mp3)
@@ -56,7 +62,7 @@ PENDING_AFTER_S = 0.3  # a turn still running after this shows the user's messag
 __all__ = [
     "GENRE_MAX_WORDS", "MAX_INFLUENCES", "THEME_MAX_WORDS", "LYRIC_MIN_LINES", "LYRIC_MAX_MOODS", "SUBJECT_MAX_WORDS", "SUBJECT_MOOD_MARGIN", "NAME_MAX_WORDS",
     "BPM_MAX", "BPM_MIN", "DURATION_MAX_S", "DURATION_MIN_S", "MAX_ITEMS", "MAX_WORDS", "MAX_MESSAGE_CHARS", "NUMBER_MAX_DIGITS", "MAX_COMBINING_MARKS", "CONVERSATION_FILE_MAX_BYTES",
-    "MAX_TAKES", "MUSICGEN_WINDOW_S", "DECODE_BUCKETS", "DECODE_CHECK_EVERY", "GRAPH_POOL_MB", "MAX_CONCURRENT_GENERATIONS", "MAX_QUEUE", "MAX_WAITING_TURNS", "MELODY_MAX_S", "CLIP_MAX_BYTES", "MAX_REQUEST_BYTES", "MAX_FILES_PER_UPLOAD", "CLIP_DECODE_TIMEOUT_S", "CLIPS_KEPT", "EXTEND_DEFAULT_S", "CONTINUATION_CONTEXT_S", "CONTINUATION_MIN_CONTEXT_S", "UPLOADS_KEPT_S", "MAX_FILES_PER_CONVERSATION", "MAX_TOTAL_MB", "MAX_KEPT_PER_CONVERSATION", "DISK_RESERVE_MB",
+    "MAX_TAKES", "MUSICGEN_WINDOW_S", "DECODE_BUCKETS", "DECODE_CHECK_EVERY", "TEXT_BUCKETS", "GRAPH_RETRY_S", "GRAPH_POOL_MB", "MAX_CONCURRENT_GENERATIONS", "MAX_BATCHED_GENERATIONS", "BATCH_WINDOW_S", "MAX_BATCH_TAKES", "TAKE_BUCKETS", "MAX_QUEUE", "MAX_WAITING_TURNS", "MELODY_MAX_S", "CLIP_MAX_BYTES", "MAX_REQUEST_BYTES", "MAX_FILES_PER_UPLOAD", "CLIP_DECODE_TIMEOUT_S", "CLIPS_KEPT", "EXTEND_DEFAULT_S", "CONTINUATION_CONTEXT_S", "CONTINUATION_MIN_CONTEXT_S", "UPLOADS_KEPT_S", "MAX_FILES_PER_CONVERSATION", "MAX_TOTAL_MB", "MAX_KEPT_PER_CONVERSATION", "DISK_RESERVE_MB",
     "GENERATION_TIMEOUT_S", "MAX_HISTORY_MESSAGES", "MAX_LISTED_ITEMS", "REFERENCE_MAX_WORDS", "REFERENCE_FUZZY_MIN_LETTERS",
     "REFERENCE_FUZZY_CUTOFF", "REFERENCE_MAX_MOODS", "TEMPO_WORD_MIN_CHANGE", "SPELLING_MIN_LETTERS", "SPELLING_LONG_WORD", "SPELLING_MAX_EDITS_LONG",
     "FALLBACK_BPM", "MIN_SECTION_S", "REMIX_SOURCE_S", "MAX_CONVERSATIONS_KEPT", "PROGRESS_EVERY_S", "PENDING_AFTER_S", "BPM_ANALYSIS_S",

@@ -101,3 +101,10 @@ def gpu_lease_seconds(takes: float, duration_s: float) -> float:
     from assistant.music.musicgen import estimate_gpu_seconds
 
     return estimate_gpu_seconds(takes, duration_s)
+
+
+def concurrent_generations() -> int:
+    """Rounds the web app's queue lets run at once: as many as the music wing's own slots."""
+    from assistant.music.renderer import concurrent_generations as slots
+
+    return slots()

@@ -232,3 +232,64 @@ def test_the_runner_pool_never_holds_more_than_its_budget(tiny) -> None:
             pass
         assert pool.held_bytes <= pool.budget
     assert pool.freed >= 2  # the least recently used idle runners went
+
+
+def test_padding_the_text_to_a_bucket_does_not_change_greedy_tokens(tiny) -> None:
+    from assistant.music.decode_loop import padded_text, text_bucket
+
+    model, processor = tiny
+    ids, mask = _inputs(processor, ["house music", "dark techno with a long prompt text"])
+    pad_ids, pad_mask = padded_text(ids, mask, processor.tokenizer.pad_token_id, buckets=(16, 32))
+    assert pad_ids.shape[-1] == 16 > ids.shape[-1] and int(pad_mask.sum()) == int(mask.sum())
+    assert torch.equal(_eager_greedy(model, ids, mask, 2, STEPS), _eager_greedy(model, pad_ids, pad_mask, 2, STEPS))
+    assert torch.equal(_static(model, ids, mask, [1, 2], STEPS), _static(model, pad_ids, pad_mask, [1, 2], STEPS))
+    assert [text_bucket(n) for n in (1, 32, 33, 128, 129, 300)] == [32, 32, 64, 128, 256, 384]
+
+
+class FailingSteps(CpuSteps):
+    """A runner whose every replay fails for batches of two takes (a capture that fails for one shape)."""
+
+    made: list = []
+
+    def __init__(self, loop):
+        super().__init__(loop)
+        FailingSteps.made.append(loop.takes)
+
+    def replay(self, bucket: int) -> None:
+        if self.loop.takes == 2:
+            raise RuntimeError("CUDA error: operation not permitted when stream is capturing")
+        super().replay(bucket)
+
+
+def test_prompts_of_many_lengths_share_one_graph_shape(tmp_path) -> None:
+    from assistant.music.musicgen import MusicGenModel
+
+    model = MusicGenModel(str(build_random_musicgen(tmp_path / "tiny")), graphs=True)
+    model.runner_factory = CpuSteps
+    for text in ("house", "dark techno with acid bass", "a slow ambient piece with soft pads, field recordings and tape hiss"):
+        model.generate([text], [1], 0.5)
+    assert model.graph_pool.created == 1  # one runner for every prompt length (each length was a new shape)
+
+
+def test_a_failing_shape_falls_back_alone_and_is_tried_again_later(tmp_path, monkeypatch) -> None:
+    import time
+
+    from assistant.limits import GRAPH_RETRY_S
+    from assistant.music.musicgen import MusicGenModel
+
+    model = MusicGenModel(str(build_random_musicgen(tmp_path / "tiny")), graphs=True)
+    model.runner_factory = FailingSteps
+    FailingSteps.made.clear()
+    pair = model.generate(["house", "techno"], [1, 2], 0.5)  # its runner fails: the eager loop makes the takes
+    assert len(pair) == 2 and all(len(a) >= model.sample_rate // 2 for a in pair)
+    pool = model.graph_pool
+    assert pool.fallbacks == 1 and model.graphs  # graphs stay on for everyone else
+    model.generate(["house"], [1], 0.5)
+    model.generate(["house"], [3], 0.5)
+    assert FailingSteps.made == [2, 1]  # the one-take shape got its runner, then reused it
+    model.generate(["house", "techno"], [1, 2], 0.5)
+    assert FailingSteps.made == [2, 1] and pool.fallbacks == 1  # within its retry period: not tried again
+    started = time.monotonic()
+    monkeypatch.setattr(time, "monotonic", lambda: started + GRAPH_RETRY_S + 1)  # the period has passed
+    model.generate(["house", "techno"], [1, 2], 0.5)
+    assert FailingSteps.made == [2, 1, 2] and pool.fallbacks == 2  # tried again after the period

@@ -274,8 +274,14 @@ def test_the_second_pass_in_the_browser(tmp_path: Path) -> None:
         # 4. The form edits values: hyperpop at 140, with no question.
         page.get_by_role("button", name="Edit the brief").click()
         genre = page.locator("#edit-genre textarea, #edit-genre input").first
+        tempo = page.locator("#edit-bpm input")
+        # The form shows the brief as it stands; the accordion draws its fields as it opens, so typing
+        # waits for them (a fill in the same millisecond was overwritten by the field's first draw).
+        expect(genre).to_have_value("techno", timeout=10000)
         genre.fill("hyperpop")
-        page.locator("#edit-bpm input").fill("140")
+        tempo.fill("140")
+        expect(genre).to_have_value("hyperpop")
+        expect(tempo).to_have_value("140")
         rows = take_rows(chat).count()
         page.locator("#apply").click()
         expect(take_rows(chat)).to_have_count(rows + 2, timeout=60000)

@@ -16,7 +16,7 @@ from starlette.middleware import Middleware
 
 from assistant import limits
 from assistant.config import AppConfig, load_config
-from assistant.services import SharedServices, gpu_lease_seconds, musicgen_weights_present
+from assistant.services import SharedServices, concurrent_generations, gpu_lease_seconds, musicgen_weights_present
 from assistant.actions import Action, EditControls, KeepTake, Say
 from assistant.session import Audio, Finished, Progress
 from assistant.templates import reply
@@ -327,7 +327,7 @@ def build_demo(config: Optional[AppConfig] = None) -> gr.Blocks:
         outs_live = [*outs, live]
         # Every event that can generate shares one concurrency group: the limit is for the whole app,
         # not per handler (assistant.music also holds a process-wide semaphore for API callers).
-        generating = dict(concurrency_id="generation", concurrency_limit=limits.MAX_CONCURRENT_GENERATIONS,
+        generating = dict(concurrency_id="generation", concurrency_limit=concurrent_generations(),
                           show_progress="hidden")
         instant = dict(queue=False, show_progress="hidden", api_name=False, trigger_mode="multiple")
         api_chat = gr.Button(visible=False)  # API clients' /chat: one message in, the turn's redraws out
@@ -358,7 +358,7 @@ def main() -> None:
     demo = build_demo(config)
     on_space = bool(os.environ.get("SPACE_ID"))
     # api_open=False: every queued event goes through the queue; a direct POST (/gradio_api/run/...) is refused
-    demo.queue(default_concurrency_limit=limits.MAX_CONCURRENT_GENERATIONS, max_size=limits.MAX_QUEUE,
+    demo.queue(default_concurrency_limit=concurrent_generations(), max_size=limits.MAX_QUEUE,
                api_open=False).launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0" if on_space else "127.0.0.1"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),

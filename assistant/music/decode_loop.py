@@ -22,6 +22,8 @@ from typing import Callable, Optional
 import torch
 import torch.nn.functional as F
 
+from assistant.limits import TEXT_BUCKETS
+
 ChooseFn = Callable[[torch.Tensor], torch.Tensor]  # logits (rows, vocab) -> tokens (rows or fewer)
 
 
@@ -44,6 +46,23 @@ def fuse_projections(model) -> None:
         attention = layer.self_attn
         attention.qkv_proj = _concatenated([attention.q_proj, attention.k_proj, attention.v_proj])
     model.decoder.lm_heads_fused = _concatenated(list(model.decoder.lm_heads))
+
+
+def text_bucket(length: int, buckets: tuple[int, ...] = TEXT_BUCKETS) -> int:
+    """The padded token length for a prompt of `length` tokens: the smallest bucket that holds it,
+    past the last a multiple of the last. Every distinct length is a new set of graphs and buffers."""
+    fits = [b for b in buckets if b >= length]
+    return fits[0] if fits else -(-length // buckets[-1]) * buckets[-1]
+
+
+def padded_text(input_ids: torch.Tensor, attention_mask: torch.Tensor, pad_id: int,
+                buckets: tuple[int, ...] = TEXT_BUCKETS) -> tuple[torch.Tensor, torch.Tensor]:
+    """The tokenised prompts padded on the right to their bucket, masked: the encoder and the
+    cross-attention ignore masked positions, so the take is the same, in far fewer shapes."""
+    extra = text_bucket(input_ids.shape[-1], buckets) - input_ids.shape[-1]
+    if extra <= 0:
+        return input_ids, attention_mask
+    return F.pad(input_ids, (0, extra), value=pad_id), F.pad(attention_mask, (0, extra), value=0)
 
 
 def encode_text(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, unconditional_half: bool):

@@ -119,6 +119,11 @@ class Generated:
     audio: list[np.ndarray]
     codes: Optional[np.ndarray] = None
 
+    def share(self, first: int, count: int) -> "Generated":
+        """Takes [first, first + count): one request's part of a batched generation."""
+        codes = None if self.codes is None else self.codes[first:first + count]
+        return Generated(self.audio[first:first + count], codes)
+
 
 class MusicGenUnavailable(RuntimeError):
     """The weights could not be loaded; the message says why and what to do."""
@@ -190,6 +195,15 @@ def estimate_gpu_seconds(takes: float, duration_s: float, path: str = "graphs") 
     return GPU_LOAD_S + GPU_WARMUP_S + GPU_SAFETY * generation
 
 
+def batching_by_default() -> bool:
+    """MusicGen batches users' requests together by default where it runs on CUDA."""
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
+
+
 def is_melody_model(model_id: str) -> bool:
     """A `musicgen:PATH` (or hub id) whose config is MusicGen-melody loads as one."""
     from transformers import AutoConfig
@@ -228,8 +242,14 @@ class MusicGenModel:
     """One MusicGen model, loaded on first use (GPU in half precision when there is one)."""
 
     def __init__(self, model_id: str = DEFAULT_MODEL, device: Optional[str] = None, int8: Optional[bool] = None,
-                 own_loop: Optional[bool] = None, graphs: Optional[bool] = None):
+                 own_loop: Optional[bool] = None, graphs: Optional[bool] = None, batching: Optional[bool] = None,
+                 batch_window_s: Optional[float] = None):
         self.model_id = model_id
+        # assistant.music.batching: text-only generations of users who ask together run as one batch.
+        # None: on with CUDA, where 4 takes cost 1.04x one; off on the CPU (bench/serving.py measures both).
+        self.batching = batching
+        self.batch_window_s = batch_window_s  # None: limits.BATCH_WINDOW_S
+        self._batcher = None
         # assistant.music.decode_loop; off: transformers' generate(), the reference. None: on, everywhere: on an
         # H100 the eager loop took 7.7 s for 10 s of audio against generate()'s 10.9 s.
         self.own_loop = own_loop
@@ -238,6 +258,7 @@ class MusicGenModel:
         # with int8 weights is the measured fast path. On the CPU it runs the same steps eagerly.
         self.graphs = graphs
         self._graph_pool = None  # assistant.music.static_decode.RunnerPool, made on the first CUDA generation
+        self.runner_factory = None  # builds a graph runner for a loop; None: CudaGraphSteps on CUDA (tests: a CPU stand-in)
         self._graph_lock = threading.Lock()
         self.device = device
         self.int8 = int8  # None: int8 decoder weights on the CPU (4x less to read per step), never on a GPU
@@ -284,6 +305,8 @@ class MusicGenModel:
                 self.own_loop = True
             if self.graphs is None:
                 self.graphs = device.startswith("cuda") and self.own_loop
+            if self.batching is None:
+                self.batching = device.startswith("cuda") and not self.melody
             if self.own_loop or self.graphs:
                 fuse_projections(model)
             if self.int8 is None:
@@ -318,6 +341,41 @@ class MusicGenModel:
                             chunk_s: float = 1.0, negative_prompt: Optional[str] = None, top_k: int = 250,
                             melody: Optional[np.ndarray] = None, prompt_codes: Optional[np.ndarray] = None
                             ) -> Generated:
+        """One batched call (see _generate); with batching on, a text-only request joins others that
+        arrive with it (assistant.music.batching) and gets its own takes back."""
+        self.load()
+        options = dict(duration_s=duration_s, guidance_scale=guidance_scale, chunk_s=chunk_s,
+                       negative_prompt=negative_prompt, top_k=top_k)
+        if not self.batching or self.melody or audio_prompt is not None or melody is not None or prompt_codes is not None:
+            return self._generate(prompts, seeds, progress=progress, cancel=cancel, on_chunk=on_chunk,
+                                  audio_prompt=audio_prompt, melody=melody, prompt_codes=prompt_codes, **options)
+        with self._lock:
+            if self._batcher is None:
+                from assistant.limits import BATCH_WINDOW_S, TAKE_BUCKETS
+                from assistant.music.batching import BatchScheduler
+                from assistant.music.static_decode import bucket_for
+
+                pad = (lambda takes: bucket_for(takes, takes, TAKE_BUCKETS)) if self.graphs else None
+                window = BATCH_WINDOW_S if self.batch_window_s is None else self.batch_window_s
+                self._batcher = BatchScheduler(self._generate, window_s=window, pad_takes=pad)
+        key = (*sorted(options.items(), key=lambda item: item[0]), self._text_bucket(prompts, negative_prompt))
+        return self._batcher.submit(key, prompts, seeds, progress=progress, cancel=cancel, on_chunk=on_chunk,
+                                    **options)
+
+    def _text_bucket(self, prompts: list[str], negative_prompt: Optional[str]) -> int:
+        """The padded token length these prompts are decoded at: a batch holds one, so no take's
+        padding changes by joining it."""
+        from assistant.music.decode_loop import text_bucket
+
+        tokenizer = getattr(self._processor, "tokenizer", self._processor)
+        texts = prompts + ([negative_prompt] if negative_prompt else [])
+        return text_bucket(max(len(ids) for ids in tokenizer(texts)["input_ids"]))
+
+    def _generate(self, prompts: list[str], seeds: list[int], duration_s: float, guidance_scale: float = 3.0,
+                  audio_prompt: Optional[list[np.ndarray]] = None, progress: Optional[ProgressFn] = None,
+                  cancel: Optional[threading.Event] = None, on_chunk: Optional[ChunkFn] = None,
+                  chunk_s: float = 1.0, negative_prompt: Optional[str] = None, top_k: int = 250,
+                  melody: Optional[np.ndarray] = None, prompt_codes: Optional[np.ndarray] = None) -> Generated:
         """One batched call: a mono float32 array per take, `duration_s` long after any prompt.
 
         A prompt is audio to continue: `prompt_codes` (takes, codebooks, frames), a take's own tokens
@@ -330,7 +388,8 @@ class MusicGenModel:
         import torch
         from transformers import LogitsProcessorList
 
-        from assistant.music.decode_loop import DecodeLoop
+        from assistant.music.decode_loop import DecodeLoop, padded_text
+        from assistant.music.static_decode import GraphFailed
 
         self.load()
         model, processor = self._model, self._processor
@@ -351,6 +410,9 @@ class MusicGenModel:
             audios = [a.astype(np.float32) for a in audio_prompt]
             inputs.update(audio=audios * 2 if negative else audios, sampling_rate=self.sample_rate)
         batch = processor(**inputs).to(model.device)
+        if self.own_loop:  # few text lengths, so few graph shapes (and batches of one bucket)
+            batch["input_ids"], batch["attention_mask"] = padded_text(
+                batch["input_ids"], batch["attention_mask"], self._pad_id())
         if "input_values" in batch and batch["input_values"].dtype != model.dtype:
             batch["input_values"] = batch["input_values"].to(model.dtype)
         unconditional_half = guidance_scale > 1 and not negative
@@ -370,16 +432,10 @@ class MusicGenModel:
                 rows = self._prompt_codes(batch, unconditional_half)
             if self.graphs:
                 try:
-                    self._static_run(batch, unconditional_half, seeds, steps, rows, frames, guidance_scale,
-                                     top_k, progress, cancel)
-                    return Generated(frames.finish(), frames.all_codes())
-                except torch.cuda.OutOfMemoryError:
-                    raise
-                except RuntimeError as err:  # a capture that fails falls back to the eager loop, once
-                    if "cancelled" in str(err):
-                        raise
-                    log.warning("CUDA graph decoding failed (%s); using the eager decode loop", err)
-                    self.graphs = False
+                    if self._static_run(batch, unconditional_half, seeds, steps, rows, frames, guidance_scale,
+                                        top_k, progress, cancel):
+                        return Generated(frames.finish(), frames.all_codes())
+                except GraphFailed:  # this shape decodes eagerly for a while (the pool logged it); others keep graphs
                     frames = FrameDecoder(self, len(seeds), num_codebooks, None if continued else on_chunk,
                                           chunk_s=chunk_s)
             if self.own_loop:
@@ -400,6 +456,20 @@ class MusicGenModel:
         if frames is not None:  # generate() stopped early without an error: keep what was sampled
             return Generated(frames.finish(), frames.all_codes())
         return Generated([a[0].float().cpu().numpy() for a in audio[: len(prompts)]])
+
+    def _pad_id(self) -> int:
+        tokenizer = getattr(self._processor, "tokenizer", self._processor)
+        return int(tokenizer.pad_token_id or 0)
+
+    @property
+    def batcher(self):
+        """The BatchScheduler once a batched request made it (its counts go in the bench)."""
+        return self._batcher
+
+    @property
+    def graph_pool(self):
+        """The process's RunnerPool once a graph generation made it (its counts go in the bench)."""
+        return self._graph_pool
 
     def _known_positions(self, prompt_frames: int) -> int:
         """How many positions of a continued sequence the delay pattern fixes before sampling starts."""
@@ -468,9 +538,11 @@ class MusicGenModel:
 
     def _static_run(self, batch, unconditional_half: bool, seeds: list[int], steps: int, prompt_codes,
                     frames: "FrameDecoder", guidance_scale: float, top_k: int, progress: Optional[ProgressFn],
-                    cancel: Optional[threading.Event]) -> None:
-        """The graph path: one prepared StaticDecodeLoop, its steps replayed as CUDA graphs cached per
-        batch shape for the process (eagerly on other devices); progress and cancel between chunks."""
+                    cancel: Optional[threading.Event]) -> bool:
+        """The graph path: one prepared StaticDecodeLoop, its steps replayed by a runner checked out of
+        the process's RunnerPool (eagerly where there is no runner: the CPU); progress and cancel between
+        chunks. False, with nothing decoded, while this batch shape is in its retry period after a failure;
+        GraphFailed when its runner fails now."""
         from assistant.music.static_decode import CudaGraphSteps, RunnerPool, StaticDecodeLoop, drive
 
         loop = StaticDecodeLoop(self._model, batch["input_ids"], batch["attention_mask"], unconditional_half,
@@ -482,14 +554,18 @@ class MusicGenModel:
             if progress is not None:
                 progress(min(1.0, done / max(1, steps)), "generating")
 
-        if not self.device.startswith("cuda"):
+        make = self.runner_factory or (CudaGraphSteps if self.device.startswith("cuda") else None)
+        if make is None:
             drive(loop, steps, on_tokens=frames.put, check=check)
-            return
+            return True
         with self._graph_lock:
             if self._graph_pool is None:
-                self._graph_pool = RunnerPool(CudaGraphSteps)
+                self._graph_pool = RunnerPool(make)
+        if not self._graph_pool.usable(loop):
+            return False
         with self._graph_pool.checkout(loop) as runner:  # this generation's own runner, while it replays
             drive(runner.loop, steps, replay=runner.replay, on_tokens=frames.put, check=check)
+        return True
 
     def _prompt_codes(self, batch, unconditional_half: bool):
         """The audio prompt as EnCodec codes, (sequences * codebooks, frames), as generate() makes them."""

@@ -23,7 +23,7 @@ from assistant import limits
 from assistant.brief import MusicBrief
 from assistant.music import audio as post
 from assistant.music.clips import SAMPLE_RATE as CLIP_RATE
-from assistant.music.musicgen import DEFAULT_MODEL, ChunkFn, MusicGenModel, MusicGenUnavailable
+from assistant.music.musicgen import DEFAULT_MODEL, ChunkFn, MusicGenModel, MusicGenUnavailable, batching_by_default
 from assistant.music.sketch import SAMPLE_RATE as SKETCH_RATE
 from assistant.music.sketch import unmixed as unmixed_sketch
 from assistant.music.sketch import bpm_of, lead_after, melody_pitches, render_buses
@@ -47,7 +47,7 @@ def crossfade(a: np.ndarray, b: np.ndarray, samples: int) -> np.ndarray:
     return np.concatenate([a[:-samples], a[-samples:] * (1 - ramp) + b[:samples] * ramp, b[samples:]])
 
 
-_SLOTS = threading.BoundedSemaphore(limits.MAX_CONCURRENT_GENERATIONS)
+_SLOTS: list[threading.BoundedSemaphore] = []  # one, sized on first use by concurrent_generations()
 _KEPT: OrderedDict[str, list[str]] = OrderedDict()  # conversation folder -> the files its user kept
 _LOCK = threading.Lock()  # guards _KEPT and _running
 _running = [0]
@@ -69,12 +69,27 @@ def kept_everywhere(own: list[str]) -> set[str]:
         return set(own) | {p for paths in _KEPT.values() for p in paths}
 
 
+def concurrent_generations() -> int:
+    """Rounds in flight at once in the whole process. Where MusicGen batches users together (a GPU),
+    rounds that run at once share decode steps, so more run: MAX_BATCHED_GENERATIONS; elsewhere
+    each round has the cores to itself: MAX_CONCURRENT_GENERATIONS."""
+    return limits.MAX_BATCHED_GENERATIONS if batching_by_default() else limits.MAX_CONCURRENT_GENERATIONS
+
+
+def _slots() -> threading.BoundedSemaphore:
+    with _LOCK:
+        if not _SLOTS:
+            _SLOTS.append(threading.BoundedSemaphore(concurrent_generations()))
+        return _SLOTS[0]
+
+
 @contextlib.contextmanager
 def generation_slot(cancel: Optional[threading.Event]) -> Iterator[None]:
-    """At most MAX_CONCURRENT_GENERATIONS generations in the whole process, whoever calls (web
+    """At most concurrent_generations() generations in the whole process, whoever calls (web
     events, API clients, the CLI): the Gradio queue alone counts per event. A cancel while waiting
     leaves the queue without generating."""
-    while not _SLOTS.acquire(timeout=0.05):
+    slots = _slots()
+    while not slots.acquire(timeout=0.05):
         _check(cancel)
     with _LOCK:
         _running[0] += 1
@@ -85,7 +100,7 @@ def generation_slot(cancel: Optional[threading.Event]) -> Iterator[None]:
         with _LOCK:
             _running[0] -= 1
             log.info("generation ended (%d running)", _running[0])
-        _SLOTS.release()
+        slots.release()
 
 
 def _check(cancel: Optional[threading.Event]) -> None:

@@ -18,7 +18,9 @@ replays fixed tensors only. So everything that changes from step to step lives i
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
+import time
 from collections import OrderedDict
 from typing import Any, Callable, Iterator, Optional
 
@@ -26,7 +28,9 @@ import torch
 import torch.nn.functional as F
 
 from assistant.music.decode_loop import DecodeLoop
-from assistant.limits import DECODE_BUCKETS, DECODE_CHECK_EVERY, GRAPH_POOL_MB
+from assistant.limits import DECODE_BUCKETS, DECODE_CHECK_EVERY, GRAPH_POOL_MB, GRAPH_RETRY_S
+
+log = logging.getLogger(__name__)
 
 MASK32 = 0xFFFFFFFF
 GOLDEN = 0x9E3779B9
@@ -224,26 +228,44 @@ class CudaGraphSteps:
         return graph
 
 
+class GraphFailed(RuntimeError):
+    """A runner failed for this batch shape (a capture or a replay): this generation decodes eagerly."""
+
+
 class RunnerPool:
     """Step runners (a loop and its captured graphs) per batch shape for the whole process, each used
     by one generation at a time. A generation checks one out and gives it back; a second generation
     of the same shape gets a runner of its own (sharing one let a generation's inputs overwrite
     another's while it replayed). Runners hold at most `budget_bytes` of buffers: beyond it, the least
     recently used idle runners are freed, and when every runner is busy a new generation waits.
+    A shape whose runner fails is left to the eager loop for `retry_s`, then tried again; every other
+    shape keeps its graphs (one failure used to turn graphs off for everyone, for good).
     `make` builds a runner (CudaGraphSteps on a GPU; tests pass a CPU stand-in)."""
 
-    def __init__(self, make: Callable[[StaticDecodeLoop], Any], budget_bytes: Optional[float] = None):
+    def __init__(self, make: Callable[[StaticDecodeLoop], Any], budget_bytes: Optional[float] = None,
+                 retry_s: float = GRAPH_RETRY_S):
         self.make = make
         self.budget = budget_bytes if budget_bytes is not None else GRAPH_POOL_MB * 1e6
+        self.retry_s = retry_s
         self._idle: "OrderedDict[int, tuple[tuple, Any, int]]" = OrderedDict()  # id -> (shape, runner, bytes), oldest first
         self._busy = 0
         self._held = 0  # bytes of every runner, idle or busy
+        self._failed: dict[tuple, float] = {}  # shape -> when graphs are tried again (time.monotonic)
         self._cond = threading.Condition()
-        self.created = self.freed = 0
+        self.created = self.freed = self.fallbacks = 0
 
     @property
     def held_bytes(self) -> int:
         return self._held
+
+    def usable(self, loop: StaticDecodeLoop) -> bool:
+        """False while this loop's shape is in its retry period after a failure."""
+        with self._cond:
+            again = self._failed.get(loop.shape_key())
+            if again is not None and time.monotonic() >= again:
+                del self._failed[loop.shape_key()]
+                again = None
+            return again is None
 
     @contextlib.contextmanager
     def checkout(self, loop: StaticDecodeLoop) -> Iterator[Any]:
@@ -253,30 +275,51 @@ class RunnerPool:
                 found = next((i for i, (k, _, _) in self._idle.items() if k == key), None)
                 if found is not None:
                     _, runner, size = self._idle.pop(found)
-                    runner.loop.fill_from(loop)
                     break
                 while self._held + need > self.budget and self._idle:  # the least recently used idle runner goes
                     _, (_, _, size) = self._idle.popitem(last=False)
                     self._held -= size
                     self.freed += 1
                 if self._held + need <= self.budget or self._busy == 0:
-                    runner, size = self.make(loop), need
+                    runner, size = None, need
                     self._held += size
                     self.created += 1
                     break
                 self._cond.wait()
             self._busy += 1
+        failed: Optional[BaseException] = None
         try:
+            if runner is None:
+                runner = self.make(loop)
+            else:
+                runner.loop.fill_from(loop)
             yield runner
+        except (InterruptedError, torch.cuda.OutOfMemoryError):
+            raise
+        except RuntimeError as err:
+            if "cancelled" in str(err):
+                raise
+            failed = err
         finally:
             with self._cond:
                 self._busy -= 1
-                self._idle[id(runner)] = (key, runner, size)
+                if failed is not None or runner is None:  # a runner that failed (or was never made) is freed
+                    self._held -= size
+                    self.freed += 1
+                else:
+                    self._idle[id(runner)] = (key, runner, size)
+                if failed is not None:
+                    self._failed[key] = time.monotonic() + self.retry_s
+                    self.fallbacks += 1
                 while self._held > self.budget and len(self._idle) > 1:
                     _, (_, _, freed) = self._idle.popitem(last=False)
                     self._held -= freed
                     self.freed += 1
                 self._cond.notify_all()
+        if failed is not None:
+            log.warning("CUDA graphs failed for a batch shape (%s); it decodes eagerly for %.0f s "
+                        "(fallbacks so far: %d)", failed, self.retry_s, self.fallbacks)
+            raise GraphFailed(str(failed)) from failed
 
 
 def loop_bytes(loop: StaticDecodeLoop) -> int:
