@@ -19,6 +19,8 @@ from typing import Any, Iterator, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from assistant.compute import in_passing_thread
+
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
 
@@ -72,6 +74,11 @@ class LlamaCppModel:
                 self.llama = None
 
     def _complete(self, messages: list[dict[str, str]], max_tokens: int, **extra: Any) -> str:
+        """In a passing thread (assistant.compute: an idle thread that had called llama.cpp halved
+        MusicGen's speed on the CPU)."""
+        return in_passing_thread(self._complete_here, messages, max_tokens, **extra)
+
+    def _complete_here(self, messages: list[dict[str, str]], max_tokens: int, **extra: Any) -> str:
         """Streamed, so a deadline can stop it: llama-cpp has no timeout, and an exception raised
         inside its sampling callbacks is swallowed by ctypes."""
         deadline = time.monotonic() + self.timeout_s
@@ -95,6 +102,9 @@ class LlamaCppModel:
         return self._complete(messages, max_tokens)
 
     def choice_scores(self, messages: list[dict[str, str]], lead: str, choices: list[str]) -> dict[str, float]:
+        return in_passing_thread(self._choice_scores_here, messages, lead, choices)
+
+    def _choice_scores_here(self, messages: list[dict[str, str]], lead: str, choices: list[str]) -> dict[str, float]:
         """Each choice scored by the model instead of written by it: the prompt is evaluated once,
         then each choice's tokens from that point (a few tokens each), so nothing can be invented."""
         import numpy as np
@@ -197,7 +207,7 @@ def _without_extra_buffer_types() -> Iterator[None]:
 def load_llm(setting: str, threads: int = 2, seed: int = 0) -> LanguageModel:
     """`embedded`, a local `PATH.gguf`, or `hf:REPO/FILE.gguf` (needs a network once)."""
     with _without_extra_buffer_types():
-        return _load_llm(setting, threads, seed)
+        return in_passing_thread(_load_llm, setting, threads, seed)
 
 
 def _load_llm(setting: str, threads: int, seed: int) -> LanguageModel:

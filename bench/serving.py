@@ -25,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant import limits  # noqa: E402
+from assistant.compute import in_passing_thread  # noqa: E402
 from assistant.music.musicgen import MusicGenModel  # noqa: E402
 from assistant.music.random_model import build_random_musicgen  # noqa: E402
 
@@ -121,7 +122,8 @@ def main() -> None:
     parser.add_argument("--prompt-lengths", type=int, default=0, help="then this many distinct prompt lengths")
     args = parser.parse_args()
 
-    folder = args.model or str(build_random_musicgen(Path(tempfile.mkdtemp()) / "musicgen", size=args.size))
+    folder = args.model or str(in_passing_thread(build_random_musicgen, Path(tempfile.mkdtemp()) / "musicgen",
+                                                 size=args.size))  # no libgomp team left in this thread
     slots = {"apart": limits.MAX_CONCURRENT_GENERATIONS, "batched": limits.MAX_BATCHED_GENERATIONS}
     print(f"{args.takes} takes of {args.seconds:g} s per user; apart: {slots['apart']} rounds at once; "
           f"batched: {slots['batched']} in flight, window {limits.BATCH_WINDOW_S * 1000:.0f} ms, "

@@ -15,6 +15,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from assistant.compute import in_passing_thread, one_at_a_time
 from assistant.limits import MUSICGEN_WINDOW_S
 from assistant.templates import reply
 from assistant.music.takes import ChunkFn, ProgressFn  # noqa: F401  (ChunkFn: re-exported for the renderer)
@@ -266,8 +267,13 @@ class MusicGenModel:
         self._processor = None
         self.melody = False  # a MusicGen-melody model (set on load): it can follow a clip's chroma
         self._lock = threading.Lock()
+        self._cpu_turn = threading.Lock()  # one CPU generation at a time (assistant.compute)
 
     def load(self) -> None:
+        if self._model is None:
+            in_passing_thread(self._load)  # see assistant.compute: no thread of the app keeps a libgomp team
+
+    def _load(self) -> None:
         with self._lock:
             if self._model is not None:
                 return
@@ -371,7 +377,15 @@ class MusicGenModel:
         texts = prompts + ([negative_prompt] if negative_prompt else [])
         return text_bucket(max(len(ids) for ids in tokenizer(texts)["input_ids"]))
 
-    def _generate(self, prompts: list[str], seeds: list[int], duration_s: float, guidance_scale: float = 3.0,
+    def _generate(self, prompts: list[str], seeds: list[int], duration_s: float, **kwargs) -> Generated:
+        """On the CPU one generation at a time, each in a passing thread (assistant.compute): two at
+        once, or one beside an idle thread's libgomp team, ran at about half speed."""
+        if not self.device.startswith("cpu"):
+            return self._generate_here(prompts, seeds, duration_s, **kwargs)
+        with one_at_a_time(self._cpu_turn, kwargs.get("cancel")):
+            return in_passing_thread(self._generate_here, prompts, seeds, duration_s, **kwargs)
+
+    def _generate_here(self, prompts: list[str], seeds: list[int], duration_s: float, guidance_scale: float = 3.0,
                   audio_prompt: Optional[list[np.ndarray]] = None, progress: Optional[ProgressFn] = None,
                   cancel: Optional[threading.Event] = None, on_chunk: Optional[ChunkFn] = None,
                   chunk_s: float = 1.0, negative_prompt: Optional[str] = None, top_k: int = 250,
@@ -496,10 +510,14 @@ class MusicGenModel:
 
         self.load()
         audio = resampled(audio, sample_rate, self.sample_rate)
-        values = torch.as_tensor(audio)[None, None].to(self._model.device, self._model.dtype)
-        with torch.inference_mode():
-            codes = self._model.audio_encoder.encode(input_values=values).audio_codes[0]
-        return codes[0].cpu().numpy().astype(np.int32)
+
+        def encoded() -> np.ndarray:
+            values = torch.as_tensor(audio)[None, None].to(self._model.device, self._model.dtype)
+            with torch.inference_mode():
+                codes = self._model.audio_encoder.encode(input_values=values).audio_codes[0]
+            return codes[0].cpu().numpy().astype(np.int32)
+
+        return in_passing_thread(encoded)
 
     def _generate_melody(self, prompts: list[str], seeds: list[int], steps: int, guidance_scale: float,
                          melody: Optional[np.ndarray], progress: Optional[ProgressFn],
