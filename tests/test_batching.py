@@ -30,24 +30,31 @@ class FakeRun:
                          np.array([[[s]] for s in seeds], dtype=np.int32))
 
 
-def _together(scheduler, requests):
-    """Submit every (key, seeds, kwargs) at once from its own thread; results or errors in order."""
+def _at_once(call, requests, timeout_s=10.0):
+    """`call(*request)` for every request at the same moment, each from its own thread; results or
+    errors in order."""
     results: list = [None] * len(requests)
     start = threading.Barrier(len(requests))
 
-    def one(i, key, seeds, kwargs):
+    def one(i, request):
         start.wait()
         try:
-            results[i] = scheduler.submit(key, [f"p{s}" for s in seeds], seeds, **kwargs)
+            results[i] = call(*request)
         except BaseException as err:  # noqa: BLE001
             results[i] = err
 
-    threads = [threading.Thread(target=one, args=(i, *r)) for i, r in enumerate(requests)]
+    threads = [threading.Thread(target=one, args=(i, r)) for i, r in enumerate(requests)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join(10)
+        t.join(timeout_s)
     return results
+
+
+def _together(scheduler, requests):
+    """Every (key, seeds, kwargs) submitted at once."""
+    return _at_once(lambda key, seeds, kwargs: scheduler.submit(key, [f"p{s}" for s in seeds], seeds, **kwargs),
+                    requests)
 
 
 def test_requests_with_one_key_share_a_call_and_each_gets_its_own_takes() -> None:
@@ -137,22 +144,8 @@ def folder(tmp_path_factory):
 
 
 def _both_at_once(model, requests):
-    results: list = [None] * len(requests)
-    start = threading.Barrier(len(requests))
-
-    def one(i, prompts, seeds, kwargs):
-        start.wait()
-        try:
-            results[i] = model.generate_with_codes(prompts, seeds, 1.0, **kwargs)
-        except BaseException as err:  # noqa: BLE001
-            results[i] = err
-
-    threads = [threading.Thread(target=one, args=(i, *r)) for i, r in enumerate(requests)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return results
+    return _at_once(lambda prompts, seeds, kwargs: model.generate_with_codes(prompts, seeds, 1.0, **kwargs),
+                    requests, timeout_s=120)
 
 
 @pytest.mark.slow
@@ -196,3 +189,23 @@ def test_a_cancelled_request_in_a_shared_musicgen_batch_stops_only_itself(folder
     assert calls == [2]
     assert isinstance(stopped, InterruptedError)
     assert np.allclose(kept.audio[0], alone.audio[0], atol=1e-5)
+
+
+@pytest.mark.slow
+def test_tokenising_from_many_threads_at_once_never_loses_the_padding(folder) -> None:
+    """Seen in bench/serving.py with 16 users: 6 failed with "Unable to create tensor ... padding"."""
+    from assistant.music.musicgen import MusicGenModel
+
+    model = MusicGenModel(str(folder), batching=True)
+    model.load()
+    texts = [["house"], ["a much longer prompt with many more words in it", "jazz"]]
+    tokenizer = model._processor.tokenizer
+
+    def hammer(i):
+        for _ in range(200):
+            model._text_bucket(texts[i % 2], None)
+            with model._text_lock:
+                tokenizer(texts[1], padding=True, return_tensors="pt")
+
+    errors = _at_once(lambda i: hammer(i), [(i,) for i in range(8)], timeout_s=60)
+    assert errors == [None] * 8

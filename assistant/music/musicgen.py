@@ -268,6 +268,9 @@ class MusicGenModel:
         self.melody = False  # a MusicGen-melody model (set on load): it can follow a clip's chroma
         self._lock = threading.Lock()
         self._cpu_turn = threading.Lock()  # one CPU generation at a time (assistant.compute)
+        # A fast tokenizer keeps its padding setting on one shared object, set by each call: calls from
+        # two threads at once (two users, or a batch key beside a generation) tokenised without padding.
+        self._text_lock = threading.Lock()
 
     def load(self) -> None:
         if self._model is None:
@@ -375,7 +378,9 @@ class MusicGenModel:
 
         tokenizer = getattr(self._processor, "tokenizer", self._processor)
         texts = prompts + ([negative_prompt] if negative_prompt else [])
-        return text_bucket(max(len(ids) for ids in tokenizer(texts)["input_ids"]))
+        with self._text_lock:
+            lengths = [len(ids) for ids in tokenizer(texts)["input_ids"]]
+        return text_bucket(max(lengths))
 
     def _generate(self, prompts: list[str], seeds: list[int], duration_s: float, **kwargs) -> Generated:
         """On the CPU one generation at a time, each in a passing thread (assistant.compute): two at
@@ -423,7 +428,9 @@ class MusicGenModel:
         if audio_prompt is not None:
             audios = [a.astype(np.float32) for a in audio_prompt]
             inputs.update(audio=audios * 2 if negative else audios, sampling_rate=self.sample_rate)
-        batch = processor(**inputs).to(model.device)
+        with self._text_lock:
+            batch = processor(**inputs)
+        batch = batch.to(model.device)
         if self.own_loop:  # few text lengths, so few graph shapes (and batches of one bucket)
             batch["input_ids"], batch["attention_mask"] = padded_text(
                 batch["input_ids"], batch["attention_mask"], self._pad_id())
@@ -532,7 +539,9 @@ class MusicGenModel:
         from assistant.music.chroma import melody_chroma
 
         model = self._model
-        batch = self._processor(prompts, padding=True, return_tensors="pt").to(model.device)
+        with self._text_lock:
+            batch = self._processor(prompts, padding=True, return_tensors="pt")
+        batch = batch.to(model.device)
         features = None
         if melody is not None:
             chroma = melody_chroma(melody, self.sample_rate).to(model.device, model.dtype)
