@@ -42,9 +42,10 @@ def in_passing_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 @contextlib.contextmanager
-def one_at_a_time(lock: threading.Lock, cancel: Optional[Any] = None) -> Iterator[None]:
-    """Hold `lock` (one CPU generation at a time: two at once share 2 cores between two teams, each
-    slower than half); a cancel while waiting leaves without running."""
+def one_at_a_time(lock: Any, cancel: Optional[Any] = None) -> Iterator[None]:
+    """Hold `lock` (a Lock or a Semaphore: one CPU generation at a time, since two at once share 2
+    cores between two teams, each slower than half; or the process's generation slots); a cancel
+    while waiting leaves without running."""
     while not lock.acquire(timeout=CANCEL_POLL_S):
         if cancel is not None and cancel.is_set():
             raise InterruptedError("generation cancelled")

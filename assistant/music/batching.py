@@ -21,13 +21,11 @@ from typing import Any, Callable, Hashable, Optional
 
 import numpy as np
 
+from assistant.compute import CANCEL_POLL_S
 from assistant.limits import BATCH_WINDOW_S, MAX_BATCH_TAKES
 from assistant.music.takes import ChunkFn, ProgressFn
 
 log = logging.getLogger(__name__)
-
-CANCEL_POLL_S = 0.05  # how often a waiting member looks at its own cancel
-
 
 @dataclass
 class _Member:

@@ -376,7 +376,7 @@ class MusicGenModel:
         padding changes by joining it."""
         from assistant.music.decode_loop import text_bucket
 
-        tokenizer = getattr(self._processor, "tokenizer", self._processor)
+        tokenizer = self._tokenizer
         texts = prompts + ([negative_prompt] if negative_prompt else [])
         with self._text_lock:
             lengths = [len(ids) for ids in tokenizer(texts)["input_ids"]]
@@ -478,9 +478,13 @@ class MusicGenModel:
             return Generated(frames.finish(), frames.all_codes())
         return Generated([a[0].float().cpu().numpy() for a in audio[: len(prompts)]])
 
+    @property
+    def _tokenizer(self):
+        """The text tokenizer: a melody model's processor is its tokenizer (see load)."""
+        return getattr(self._processor, "tokenizer", self._processor)
+
     def _pad_id(self) -> int:
-        tokenizer = getattr(self._processor, "tokenizer", self._processor)
-        return int(tokenizer.pad_token_id or 0)
+        return int(self._tokenizer.pad_token_id or 0)
 
     @property
     def batcher(self):

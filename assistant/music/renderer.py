@@ -21,6 +21,7 @@ import numpy as np
 
 from assistant import limits
 from assistant.brief import MusicBrief
+from assistant.compute import one_at_a_time
 from assistant.music import audio as post
 from assistant.music.clips import SAMPLE_RATE as CLIP_RATE
 from assistant.music.musicgen import DEFAULT_MODEL, ChunkFn, MusicGenModel, MusicGenUnavailable, batching_by_default
@@ -88,19 +89,16 @@ def generation_slot(cancel: Optional[threading.Event]) -> Iterator[None]:
     """At most concurrent_generations() generations in the whole process, whoever calls (web
     events, API clients, the CLI): the Gradio queue alone counts per event. A cancel while waiting
     leaves the queue without generating."""
-    slots = _slots()
-    while not slots.acquire(timeout=0.05):
-        _check(cancel)
-    with _LOCK:
-        _running[0] += 1
-        log.info("generation started (%d running)", _running[0])
-    try:
-        yield
-    finally:
+    with one_at_a_time(_slots(), cancel):
         with _LOCK:
-            _running[0] -= 1
-            log.info("generation ended (%d running)", _running[0])
-        slots.release()
+            _running[0] += 1
+            log.info("generation started (%d running)", _running[0])
+        try:
+            yield
+        finally:
+            with _LOCK:
+                _running[0] -= 1
+                log.info("generation ended (%d running)", _running[0])
 
 
 def _check(cancel: Optional[threading.Event]) -> None:
