@@ -8,23 +8,21 @@ from __future__ import annotations
 from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
-MAX_WORDS = 5
-THEME_MAX_WORDS = 12  # a song's subject, in the user's words
-MAX_ITEMS = 8
-BPM_MIN, BPM_MAX = 40, 220
-DURATION_MIN_S, DURATION_MAX_S = 1.0, 180.0
+from assistant.limits import (BPM_MAX, BPM_MIN, DEFAULT_DURATION_S, DURATION_MAX_S, DURATION_MIN_S, MAX_ITEMS,
+                              MAX_WORDS, SEED_MAX, THEME_MAX_WORDS)
+from assistant.facts import Fact
 
-
-def _words(name: str, **values: object) -> str:
-    """A refusal in the words of prompts/replies.yaml (imported here, at call time: the templates
-    load the vocabulary, which needs the limits, which need this schema)."""
-    from assistant.templates import reply
-
-    return reply(name, **values)
+__all__ = ["BPM_MAX", "BPM_MIN", "DEFAULT_DURATION_S", "DURATION_MAX_S", "DURATION_MIN_S", "MAX_ITEMS", "MAX_WORDS",
+           "THEME_MAX_WORDS", "BriefRefused", "MusicBrief", "Melody", "LEAF_PATHS", "CONTROLS", "get_path",
+           "with_value", "refusals", "is_empty", "diff", "before_outro"]
 
 
-DEFAULT_DURATION_S = 10.0
+def _refuse(code: str, **values: object) -> PydanticCustomError:
+    """A coded refusal: the code names a `schema_<code>` reply in prompts/replies.yaml, which
+    assistant.wording fills with these values; the message here is for developers only."""
+    return PydanticCustomError(code, f"{code}: {{values}}", {"values": values, **values})
 
 MixBrightness = Optional[Literal["bright", "dark", "balanced"]]
 MixWidth = Optional[Literal["wide", "narrow", "balanced"]]
@@ -35,9 +33,9 @@ def _check_phrase(value: str) -> str:
     """A slot value is a short, clean phrase: MusicGen prompts degrade with rambling text."""
     cleaned = " ".join(str(value).split()).strip(" ,.;:")
     if not cleaned:
-        raise ValueError(_words("schema_empty"))
+        raise _refuse("empty")
     if len(cleaned.split()) > MAX_WORDS:
-        raise ValueError(_words("schema_too_long", phrase=cleaned, max=MAX_WORDS))
+        raise _refuse("too_long", phrase=cleaned, max=MAX_WORDS)
     return cleaned.lower()
 
 
@@ -48,7 +46,7 @@ def _check_phrases(values: list[str]) -> list[str]:
         if phrase not in out:
             out.append(phrase)
     if len(out) > MAX_ITEMS:
-        raise ValueError(_words("schema_too_many", max=MAX_ITEMS, got=len(out)))
+        raise _refuse("too_many", max=MAX_ITEMS, got=len(out))
     return out
 
 
@@ -74,7 +72,7 @@ class Tempo(_Strict):
     @classmethod
     def _bpm_in_range(cls, v: Optional[int]) -> Optional[int]:
         if v is not None and not BPM_MIN <= v <= BPM_MAX:
-            raise ValueError(_words("schema_bpm", bpm=v, low=BPM_MIN, high=BPM_MAX))
+            raise _refuse("bpm", bpm=v, low=BPM_MIN, high=BPM_MAX)
         return v
 
     _feel = field_validator("feel")(lambda v: None if v is None else _check_phrase(v))
@@ -96,7 +94,7 @@ class Structure(_Strict):
         # Sections repeat on purpose (verse chorus verse chorus), so no de-duplication here.
         out = [_check_phrase(v) for v in values]
         if len(out) > MAX_ITEMS:
-            raise ValueError(_words("schema_too_many_sections", max=MAX_ITEMS, got=len(out)))
+            raise _refuse("too_many_sections", max=MAX_ITEMS, got=len(out))
         return out
 
 
@@ -112,9 +110,6 @@ class Melody(_Strict):
 
     clip_id: str = Field(pattern=r"^[a-f0-9]{8,32}$")
     seconds: float = Field(gt=0)
-
-    def __str__(self) -> str:
-        return _words("melody_value", seconds=f"{self.seconds:.0f}")
 
 
 class MusicBrief(_Strict):
@@ -143,15 +138,14 @@ class MusicBrief(_Strict):
     @classmethod
     def _duration(cls, v: float) -> float:
         if not DURATION_MIN_S <= v <= DURATION_MAX_S:
-            raise ValueError(_words("schema_duration", seconds=f"{v:g}", low=f"{DURATION_MIN_S:g}",
-                                    high=f"{DURATION_MAX_S:g}"))
+            raise _refuse("duration", seconds=f"{v:g}", low=f"{DURATION_MIN_S:g}", high=f"{DURATION_MAX_S:g}")
         return round(float(v), 2)
 
     @field_validator("seed")
     @classmethod
     def _seed(cls, v: Optional[int]) -> Optional[int]:
-        if v is not None and not 0 <= v < 2**32:
-            raise ValueError(_words("schema_seed"))
+        if v is not None and not 0 <= v <= SEED_MAX:
+            raise _refuse("seed", high=SEED_MAX)
         return v
 
 
@@ -172,8 +166,16 @@ def get_path(brief: MusicBrief, path: str) -> Any:
     return obj
 
 
+class BriefRefused(ValueError):
+    """A value the schema refused, as coded facts (assistant.wording words them)."""
+
+    def __init__(self, facts: list[Fact]) -> None:
+        super().__init__("; ".join(f"{f.code} {f.values}" for f in facts))
+        self.facts = facts
+
+
 def with_value(brief: MusicBrief, path: str, value: Any) -> MusicBrief:
-    """Return a copy with one leaf set; raises ValueError with a readable message."""
+    """Return a copy with one leaf set; raises BriefRefused, whose facts the caller words."""
     data = brief.model_dump()
     node = data
     parts = path.split(".")
@@ -183,17 +185,21 @@ def with_value(brief: MusicBrief, path: str, value: Any) -> MusicBrief:
     try:
         return MusicBrief.model_validate(data)
     except ValidationError as err:
-        raise ValueError(readable_error(err, paths=False)) from None  # the caller names the field in words
+        raise BriefRefused(refusals(err)) from None  # the caller names the field in words
 
 
-def readable_error(err: ValidationError, paths: bool = True) -> str:
-    """One sentence per problem, without pydantic's internals."""
-    parts = []
+def refusals(err: ValidationError) -> list[Fact]:
+    """The schema's refusals as coded facts: our own codes with their values, pydantic's others
+    (a wrong type, a pattern) under `schema_other` with pydantic's own message."""
+    facts = []
     for e in err.errors():
-        where = ".".join(str(p) for p in e["loc"] if not isinstance(p, int)) if paths else ""
-        msg = str(e["msg"]).removeprefix("Value error, ")
-        parts.append(f"{where}: {msg}" if where else msg)
-    return "; ".join(parts)
+        where = ".".join(str(p) for p in e["loc"] if not isinstance(p, int))
+        values = dict(e.get("ctx") or {}).get("values")
+        if isinstance(values, dict):
+            facts.append(Fact(code=f"schema_{e['type']}", values={**values, "where": where}))
+        else:
+            facts.append(Fact(code="schema_other", values={"where": where, "message": str(e["msg"])}))
+    return facts
 
 
 def is_empty(value: Any) -> bool:
@@ -203,21 +209,6 @@ def is_empty(value: Any) -> bool:
 def diff(old: MusicBrief, new: MusicBrief) -> list[str]:
     """Dotted paths whose value differs between two briefs, in schema order."""
     return [p for p in LEAF_PATHS if get_path(old, p) != get_path(new, p)]
-
-
-def describe_value(value: Any) -> str:
-    if value is None:
-        return "unset"
-    if isinstance(value, list):
-        return ", ".join(value) if value else "none"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)  # a Melody words itself
-
-
-def describe_change(old: MusicBrief, new: MusicBrief, path: str, name: str = "") -> str:
-    """`brightness: balanced -> dark`, under the field's human name (assistant.labels)."""
-    return f"{name or path}: {describe_value(get_path(old, path))} -> {describe_value(get_path(new, path))}"
 
 
 def before_outro(sections: list[str], section: str) -> list[str]:

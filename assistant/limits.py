@@ -1,5 +1,14 @@
-"""Every limit of the app in one place, each enforced where it applies and explained when hit."""
-from assistant.brief import BPM_MAX, BPM_MIN, DURATION_MAX_S, DURATION_MIN_S, MAX_ITEMS, MAX_WORDS, THEME_MAX_WORDS
+"""Every limit of the app in one place, each enforced where it applies and explained when hit.
+
+It imports nothing from the project: the brief's schema takes its bounds from here."""
+
+MAX_WORDS = 5  # words in one slot value: MusicGen prompts degrade with rambling text
+THEME_MAX_WORDS = 12  # a song's subject, in the user's words
+MAX_ITEMS = 8  # values in one list slot (moods, instruments, sections)
+BPM_MIN, BPM_MAX = 40, 220
+DURATION_MIN_S, DURATION_MAX_S = 1.0, 180.0
+DEFAULT_DURATION_S = 10.0  # a take's length when nobody named one
+SEED_MAX = 2**32 - 1  # seeds are 32-bit: what torch and numpy accept
 
 GENRE_MAX_WORDS = 3  # the genre slot holds one named style ("melodic death metal"); more reads as noise
 MAX_INFLUENCES = 2  # further named genres, rendered as "with trap and soul influences"
@@ -13,6 +22,7 @@ NUMBER_MAX_DIGITS = 10  # before or after the point: a longer number is refused 
 MAX_COMBINING_MARKS = 2  # a run of combining marks on one letter is cut to this (none stay on an ASCII letter)
 CONVERSATION_FILE_MAX_BYTES = 1_000_000  # a scripted conversation file; larger ones are refused before parsing
 MAX_TAKES = 4  # takes per round
+MAX_QUESTIONS_PER_SONG = 2  # the README's promise: after two questions, the brief is filled and played
 MUSICGEN_WINDOW_S = 30.0  # one MusicGen generation; longer pieces continue section by section
 FALLBACK_BPM = 100  # the tempo of a brief with no tempo and no known genre
 MIN_SECTION_S = 6.0  # the shortest window a multi-section piece is generated in
@@ -61,8 +71,8 @@ PENDING_AFTER_S = 0.3  # a turn still running after this shows the user's messag
 
 __all__ = [
     "GENRE_MAX_WORDS", "MAX_INFLUENCES", "THEME_MAX_WORDS", "LYRIC_MIN_LINES", "LYRIC_MAX_MOODS", "SUBJECT_MAX_WORDS", "SUBJECT_MOOD_MARGIN", "NAME_MAX_WORDS",
-    "BPM_MAX", "BPM_MIN", "DURATION_MAX_S", "DURATION_MIN_S", "MAX_ITEMS", "MAX_WORDS", "MAX_MESSAGE_CHARS", "NUMBER_MAX_DIGITS", "MAX_COMBINING_MARKS", "CONVERSATION_FILE_MAX_BYTES",
-    "MAX_TAKES", "MUSICGEN_WINDOW_S", "DECODE_BUCKETS", "DECODE_CHECK_EVERY", "TEXT_BUCKETS", "GRAPH_RETRY_S", "GRAPH_POOL_MB", "MAX_CONCURRENT_GENERATIONS", "MAX_BATCHED_GENERATIONS", "BATCH_WINDOW_S", "MAX_BATCH_TAKES", "TAKE_BUCKETS", "MAX_QUEUE", "MAX_WAITING_TURNS", "MELODY_MAX_S", "CLIP_MAX_BYTES", "MAX_REQUEST_BYTES", "MAX_FILES_PER_UPLOAD", "CLIP_DECODE_TIMEOUT_S", "CLIPS_KEPT", "EXTEND_DEFAULT_S", "CONTINUATION_CONTEXT_S", "CONTINUATION_MIN_CONTEXT_S", "UPLOADS_KEPT_S", "MAX_FILES_PER_CONVERSATION", "MAX_TOTAL_MB", "MAX_KEPT_PER_CONVERSATION", "DISK_RESERVE_MB",
+    "BPM_MAX", "BPM_MIN", "DURATION_MAX_S", "DURATION_MIN_S", "DEFAULT_DURATION_S", "SEED_MAX", "MAX_ITEMS", "MAX_WORDS", "MAX_MESSAGE_CHARS", "NUMBER_MAX_DIGITS", "MAX_COMBINING_MARKS", "CONVERSATION_FILE_MAX_BYTES",
+    "MAX_TAKES", "MAX_QUESTIONS_PER_SONG", "MUSICGEN_WINDOW_S", "DECODE_BUCKETS", "DECODE_CHECK_EVERY", "TEXT_BUCKETS", "GRAPH_RETRY_S", "GRAPH_POOL_MB", "MAX_CONCURRENT_GENERATIONS", "MAX_BATCHED_GENERATIONS", "BATCH_WINDOW_S", "MAX_BATCH_TAKES", "TAKE_BUCKETS", "MAX_QUEUE", "MAX_WAITING_TURNS", "MELODY_MAX_S", "CLIP_MAX_BYTES", "MAX_REQUEST_BYTES", "MAX_FILES_PER_UPLOAD", "CLIP_DECODE_TIMEOUT_S", "CLIPS_KEPT", "EXTEND_DEFAULT_S", "CONTINUATION_CONTEXT_S", "CONTINUATION_MIN_CONTEXT_S", "UPLOADS_KEPT_S", "MAX_FILES_PER_CONVERSATION", "MAX_TOTAL_MB", "MAX_KEPT_PER_CONVERSATION", "DISK_RESERVE_MB",
     "GENERATION_TIMEOUT_S", "MAX_HISTORY_MESSAGES", "MAX_LISTED_ITEMS", "REFERENCE_MAX_WORDS", "REFERENCE_FUZZY_MIN_LETTERS",
     "REFERENCE_FUZZY_CUTOFF", "REFERENCE_MAX_MOODS", "TEMPO_WORD_MIN_CHANGE", "SPELLING_MIN_LETTERS", "SPELLING_LONG_WORD", "SPELLING_MAX_EDITS_LONG",
     "FALLBACK_BPM", "MIN_SECTION_S", "REMIX_SOURCE_S", "MAX_CONVERSATIONS_KEPT", "PROGRESS_EVERY_S", "PENDING_AFTER_S", "BPM_ANALYSIS_S",

@@ -15,9 +15,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from assistant.limits import FALLBACK_BPM
+from assistant.resources import VOCAB_DIR
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
-VOCAB_DIR = PROMPTS_DIR / "vocab"
 
 
 class GenreProfile(BaseModel):
@@ -270,3 +269,10 @@ class Vocabulary:
 def vocabulary() -> Vocabulary:
     """Loaded once per process: the files are read-only at run time."""
     return Vocabulary()
+
+
+@lru_cache(maxsize=None)
+def genre_list(name: str) -> tuple[str, ...]:
+    """A list of prompts/vocab/genre_lists.yaml: 'fallback', 'starters' or 'examples'."""
+    with open(VOCAB_DIR / "genre_lists.yaml", encoding="utf-8") as fh:
+        return tuple(yaml.safe_load(fh)[name])

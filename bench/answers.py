@@ -16,12 +16,10 @@ from pathlib import Path
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from assistant.config import load_config  # noqa: E402
-from assistant.dialogue import step  # noqa: E402
-from assistant.services import build_understanding  # noqa: E402
-from assistant.state import State  # noqa: E402
+from assistant.app.config import load_config
+from assistant.dialogue.turns import step
+from assistant.app.services import build_understanding
+from assistant.dialogue.state import State
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "questions.yaml"
 KINDS = ("glossary", "genre", "compare", "why", "limits", "off_topic")

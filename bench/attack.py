@@ -23,13 +23,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from gradio_client import Client
+from markdown_it import MarkdownIt
 
-from gradio_client import Client  # noqa: E402
-from markdown_it import MarkdownIt  # noqa: E402
-
-from assistant import limits  # noqa: E402
-from tests.webapp import running_app  # noqa: E402
+from assistant import limits
+from support.webapp import running_app
 
 GENRES = ["house", "techno", "trap", "jazz", "reggae", "funk", "disco", "ambient", "synthwave", "dubstep",
           "bossa nova", "metal", "punk", "soul", "trance", "k-pop", "drum and bass", "lofi hip hop",
@@ -218,7 +216,7 @@ def yaml_bomb() -> tuple[str, bool]:
     path = Path(tempfile.mkdtemp()) / "bomb.yaml"
     path.write_text("name: bomb\n" + BOMB + "turns:\n  - user: hi\n    expect: {reply_contains: *i}\n")
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "assistant.cli", "run", str(path), "--llm", "off"],
+    done = subprocess.run([sys.executable, "-m", "assistant.app.cli", "run", str(path), "--llm", "off"],
                           cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=120)
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return (f"{path.stat().st_size} bytes: exit {done.returncode}, peak {peak:.0f} MB, {time.perf_counter() - start:.1f} s; "

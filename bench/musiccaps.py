@@ -23,11 +23,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from assistant.config import load_config  # noqa: E402
-from assistant.refine import refine  # noqa: E402
-from assistant.services import build_understanding  # noqa: E402
+from assistant.app.config import load_config
+from assistant.app.refine import refine
+from assistant.app.services import build_understanding
 
 DEFAULT_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "musiccaps-public.csv"
 RECORDING_CONDITIONS = re.compile(

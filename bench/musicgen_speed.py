@@ -21,10 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from assistant.music.musicgen import FrameDecoder, MusicGenModel  # noqa: E402
-from assistant.music.random_model import build_random_musicgen  # noqa: E402
+from assistant.music.musicgen import FrameDecoder, MusicGenModel
+from support.random_model import build_random_musicgen
 
 
 def peak_rss_gb() -> float:
@@ -126,7 +124,7 @@ def melody_rows(folder: Path, seconds: float) -> None:
     the same model with text alone (transformers' generate(): its conditions prefix the decoder)."""
     import numpy as np
 
-    from assistant.music.random_model import build_random_musicgen_melody
+    from support.random_model import build_random_musicgen_melody
 
     start = time.perf_counter()
     model = MusicGenModel(str(build_random_musicgen_melody(folder, size="melody")))

@@ -23,18 +23,17 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from assistant.brief import DEFAULT_DURATION_S  # noqa: E402
-from assistant.config import load_config  # noqa: E402
-from assistant.dialogue import step  # noqa: E402
-from assistant.extract import extract, normalise  # noqa: E402
-from assistant.guard import text_kind  # noqa: E402
-from assistant.references import reference_index  # noqa: E402
-from assistant.render import render_prompt  # noqa: E402
-from assistant.services import build_understanding  # noqa: E402
-from assistant.state import State  # noqa: E402
-from assistant.vocab import VOCAB_DIR, vocabulary  # noqa: E402
+from assistant.brief import DEFAULT_DURATION_S
+from assistant.app.config import load_config
+from assistant.dialogue.turns import step
+from assistant.understanding.extract import extract, normalise
+from assistant.understanding.guard import text_kind
+from assistant.understanding.references import reference_index
+from assistant.prompt.render import render_prompt
+from assistant.app.services import build_understanding
+from assistant.dialogue.state import State
+from assistant.resources import VOCAB_DIR
+from assistant.vocab import vocabulary
 
 DEV_IDS = tuple("01234567")
 KINDS = ("tag_list", "suno", "udio", "lyrics", "artist", "non_english")

@@ -19,12 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from assistant.music.loudness import integrated_loudness  # noqa: E402
-from assistant.music.renderer import MusicRenderer  # noqa: E402
-from assistant.session import Session  # noqa: E402
-from assistant.state import Settings  # noqa: E402
+from assistant.music.loudness import integrated_loudness
+from assistant.music.renderer import MusicRenderer
+from assistant.app.session import Session
+from assistant.dialogue.state import Settings
 
 EDITS = ("darker", "brighter", "narrower", "drier")
 

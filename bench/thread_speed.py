@@ -14,11 +14,9 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from assistant.compute import in_passing_thread  # noqa: E402
-from assistant.music.musicgen import MusicGenModel  # noqa: E402
-from assistant.music.random_model import build_random_musicgen  # noqa: E402
+from assistant.compute import in_passing_thread
+from assistant.music.musicgen import MusicGenModel
+from support.random_model import build_random_musicgen
 
 
 def in_thread(fn) -> float:

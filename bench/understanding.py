@@ -22,15 +22,13 @@ from pathlib import Path
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from assistant.brief import MusicBrief  # noqa: E402
-from assistant.config import load_config  # noqa: E402
-from assistant.dialogue import step  # noqa: E402
-from assistant.references import names_in, phrase_key  # noqa: E402
-from assistant.services import build_understanding  # noqa: E402
-from assistant.state import State  # noqa: E402
-from assistant.vocab import vocabulary  # noqa: E402
+from assistant.brief import MusicBrief
+from assistant.app.config import load_config
+from assistant.dialogue.turns import step
+from assistant.understanding.references import names_in, phrase_key
+from assistant.app.services import build_understanding
+from assistant.dialogue.state import State
+from assistant.vocab import vocabulary
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "tests" / "data"
 DATA_FILES = ("understanding.yaml", "understanding_references.yaml")

@@ -10,8 +10,8 @@ from typing import Any, Optional, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from assistant.llm import MAX_TOKENS, LLMError
-from assistant.music import Note, RenderRequest, Take, ProgressFn
+from assistant.understanding.llm import MAX_TOKENS, LLMError
+from assistant.takes import Note, RenderRequest, Take, ProgressFn
 
 T = TypeVar("T", bound=BaseModel)
 

@@ -8,10 +8,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant.brief import MusicBrief
-from assistant.conversation import ConversationSpec, run_conversation
-from assistant.dialogue import step
-from assistant.services import make_session
-from assistant.state import State
+from support.conversation import ConversationSpec, run_conversation
+from assistant.dialogue.turns import step
+from assistant.app.services import make_session
+from assistant.dialogue.state import State
 from assistant.vocab import vocabulary
 
 KEEP = {"style.genre": "house", "tempo.bpm": 124}
@@ -88,7 +88,7 @@ def test_a_number_too_long_to_be_one_is_refused_in_words(message: str) -> None:
 def test_combining_marks_are_collapsed_before_reading() -> None:
     import time
 
-    from assistant.characters import plain
+    from assistant.understanding.characters import plain
 
     assert plain("h\u0336o\u0338u\u0336s\u0336e\u0336 at 124 bpm") == "house at 124 bpm"
     assert plain("cafe\u0301 jazz") == "café jazz" and plain("हिंदी गाना") == "हिंदी गाना"  # marks a script needs stay

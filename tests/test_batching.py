@@ -138,7 +138,7 @@ def test_the_batch_stops_once_every_member_is_cancelled() -> None:
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
-    from assistant.music.random_model import build_random_musicgen
+    from support.random_model import build_random_musicgen
 
     return build_random_musicgen(tmp_path_factory.mktemp("models") / "tiny-musicgen")
 

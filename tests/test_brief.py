@@ -1,8 +1,11 @@
 """The brief is the one schema: its limits and its readable errors."""
+import re
+
 import pytest
 
-from assistant.brief import MusicBrief, describe_change, diff, with_value
-from assistant.render import MAX_PROMPT_WORDS, render_prompt
+from assistant.brief import BriefRefused, MusicBrief, diff, with_value
+from assistant.wording import describe_change, say_all
+from assistant.prompt.render import MAX_PROMPT_WORDS, render_prompt
 
 
 def test_json_contract_shape() -> None:
@@ -22,8 +25,11 @@ def test_json_contract_shape() -> None:
     ("seed", -1, "seed"),
 ])
 def test_invalid_values_are_explained(path: str, value: object, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+    """The schema refuses with coded facts (no words in the kernel's schema); the wording says them."""
+    with pytest.raises(BriefRefused) as refused:
         with_value(MusicBrief(), path, value)
+    assert refused.value.facts and all(f.code.startswith("schema_") for f in refused.value.facts)
+    assert re.search(message, say_all(refused.value.facts))
 
 
 def test_diff_and_change_description() -> None:

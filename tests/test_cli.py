@@ -4,8 +4,8 @@ is too big or uses aliases is refused in words; `refine` reads every line, whate
 from pathlib import Path
 
 from assistant.actions import Say
-from assistant.cli import chat_action
-from assistant.conversation import load_spec
+from assistant.app.cli import chat_action
+from support.conversation import load_spec
 
 
 def test_audio_command_sends_a_clip_with_the_message() -> None:
@@ -33,7 +33,7 @@ def test_refine_reads_every_line_even_after_one_that_fails(monkeypatch, capsys) 
     import io
     import json
 
-    from assistant import cli
+    from assistant.app import cli
 
     real = cli.refine
 
@@ -60,7 +60,7 @@ def test_a_conversation_file_with_aliases_is_refused_before_it_grows(tmp_path: P
 
     import pytest
 
-    from assistant.conversation import ConversationFileError
+    from support.conversation import ConversationFileError
 
     bomb = tmp_path / "bomb.yaml"
     bomb.write_text("name: bomb\n" + BOMB + "turns:\n  - user: hi\n    expect: {reply_contains: *i}\n")
@@ -71,7 +71,8 @@ def test_a_conversation_file_with_aliases_is_refused_before_it_grows(tmp_path: P
 
 
 def test_a_conversation_file_too_big_is_refused_and_the_cli_says_why(tmp_path: Path, capsys) -> None:
-    from assistant import cli, limits
+    from assistant.app import cli
+    from assistant import limits
 
     big = tmp_path / "big.yaml"
     big.write_text("name: big\nturns:\n" + "  - user: hi\n" * (limits.CONVERSATION_FILE_MAX_BYTES // 12 + 1))

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow  # three runs of the CLI with the embedded LLM
 
 
 def test_cli_with_the_embedded_llm_and_sketch_exits_cleanly(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "assistant.cli", "run", "tests/conversations/09_edit_darker.yaml", "--json",
+    command = [sys.executable, "-m", "assistant.app.cli", "run", "tests/conversations/09_edit_darker.yaml", "--json",
                "--llm", "embedded", "--music", "sketch"]
     env = {**os.environ, "MUSICBRIEF_OUTPUT_DIR": str(tmp_path)}
     for _ in range(RUNS):

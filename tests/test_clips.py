@@ -57,7 +57,7 @@ def test_each_bad_file_gets_its_own_refusal_and_nothing_is_written(tmp_path: Pat
 
 
 def test_every_refusal_has_its_words() -> None:
-    from assistant.templates import reply
+    from assistant.wording import reply
 
     for kind, values in [("too_big", {"mb": "5"}), ("format", {"formats": "wav"}), ("empty", {}), ("silent", {}),
                          ("unreadable", {}), ("timeout", {"seconds": "10"})]:

@@ -1,7 +1,7 @@
 """Commands people say after and around a round (the web-app issue, second pass): each test failed
 on the main that had "play take 1" keep take 1 and "try again" after Stop answer "no takes yet"."""
-from assistant.dialogue import step
-from assistant.state import State, discard_round
+from assistant.dialogue.turns import step
+from assistant.dialogue.state import State, discard_round
 
 
 def generated() -> State:

@@ -36,7 +36,7 @@ def test_a_cancel_while_waiting_for_the_turn_leaves_without_running() -> None:
 @pytest.mark.slow
 def test_musicgen_generates_in_passing_threads_one_at_a_time(tmp_path) -> None:
     from assistant.music.musicgen import MusicGenModel
-    from assistant.music.random_model import build_random_musicgen
+    from support.random_model import build_random_musicgen
 
     model = MusicGenModel(str(build_random_musicgen(tmp_path / "tiny")), batching=False)
     spans: dict[str, list] = {"a": [], "b": []}

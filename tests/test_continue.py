@@ -10,10 +10,10 @@ import soundfile as sf
 
 from assistant import limits
 from assistant.actions import Say
-from assistant.music import RenderRequest
+from assistant.takes import RenderRequest
 from assistant.music.renderer import MusicRenderer
-from assistant.session import Session
-from assistant.state import Settings, Window
+from assistant.app.session import Session
+from assistant.dialogue.state import Settings, Window
 
 pytestmark = pytest.mark.slow  # builds and runs models, renders audio
 
@@ -22,14 +22,14 @@ RATE, HOP = 32000, 640  # the random models' EnCodec: 32 kHz, 50 frames a second
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> Path:
-    from assistant.music.random_model import build_random_musicgen
+    from support.random_model import build_random_musicgen
 
     return build_random_musicgen(tmp_path_factory.mktemp("tiny"))
 
 
 @pytest.fixture(scope="module")
 def melody_model(tmp_path_factory) -> Path:
-    from assistant.music.random_model import build_random_musicgen_melody
+    from support.random_model import build_random_musicgen_melody
 
     return build_random_musicgen_melody(tmp_path_factory.mktemp("melody"))
 
@@ -76,7 +76,7 @@ def test_greedy_continuation_is_the_same_in_our_loop_and_in_generate(tiny: Path)
 
 
 def request(seconds: float, windows: list[Window], seeds=(3,)) -> RenderRequest:
-    from assistant.refine import refine
+    from assistant.app.refine import refine
 
     brief, _, _ = refine("techno at 130 bpm")
     brief = brief.model_copy(update={"duration_s": seconds})

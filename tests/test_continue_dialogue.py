@@ -1,8 +1,8 @@
 """'continue this' with a clip, as the dialogue decides it (no audio here): a round whose takes start
 with the clip, its length, a style named with it, edits that keep the clip, and refusals in words."""
 from assistant.actions import HeardClip, Say
-from assistant.dialogue import act, step
-from assistant.state import State
+from assistant.dialogue.turns import act, step
+from assistant.dialogue.state import State
 
 CLIP = HeardClip(clip_id="abcdef012345", seconds=8.0, original_seconds=8.0)
 

@@ -1,7 +1,7 @@
 """One writer: what the user said (in words or with a slider) wins over the settings' defaults."""
-from assistant.controls import set_by_user
-from assistant.session import Session
-from assistant.state import Settings, State
+from assistant.dialogue.controls import set_by_user
+from assistant.app.session import Session
+from assistant.dialogue.state import Settings, State
 
 
 def test_a_length_said_in_the_chat_outlives_the_settings_default() -> None:

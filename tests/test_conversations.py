@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.conversation import load_spec, run_conversation
-from assistant.services import make_session
+from support.conversation import load_spec, run_conversation
+from assistant.app.services import make_session
 
 FILES = sorted((Path(__file__).parent / "conversations").glob("*.yaml"))
 
@@ -32,6 +32,6 @@ def test_a_failed_expectation_names_the_turn(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: bad\nsettings: {llm: off, music: off}\nturns:\n"
                    "  - user: make a cool song\n    expect: {action: generate}\n")
-    from assistant.conversation import ExpectationFailed
+    from support.conversation import ExpectationFailed
     with pytest.raises(ExpectationFailed, match=r"turn 1 \('make a cool song'\): action is 'ask'"):
         run_conversation(load_spec(bad), make_session)

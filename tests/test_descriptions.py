@@ -3,9 +3,9 @@ the brief once, named styles keep their names, and the prompt says what the pale
 import pytest
 
 from assistant.brief import MusicBrief, Palette, Style
-from assistant.extract import extract
-from assistant.refine import refine
-from assistant.render import render_prompt
+from assistant.understanding.extract import extract
+from assistant.app.refine import refine
+from assistant.prompt.render import render_prompt
 from assistant.vocab import vocabulary
 
 
@@ -65,7 +65,7 @@ def test_a_palette_without_a_voice_is_instrumental() -> None:
 
 
 def test_english_words_are_not_typos_of_ours() -> None:
-    from assistant.spelling import correct
+    from assistant.understanding.spelling import correct
 
     text = "the music starts off, panned to the speakers; taking sides, it stops clear and american"
     assert correct(text) == text  # was: strats, shakers, talking, slides, stomps, clean, americana
@@ -86,7 +86,7 @@ def test_exclusions_keep_the_users_word_and_act_on_the_family() -> None:
 
 def test_a_clip_names_only_the_sections_it_has_room_for() -> None:
     from assistant.brief import Structure
-    from assistant.render import sections_that_fit
+    from assistant.prompt.render import sections_that_fit
 
     house = MusicBrief(style=Style(genre="house"),
                        structure=Structure(sections=["intro", "build", "drop", "breakdown", "drop", "outro"]))
@@ -105,8 +105,8 @@ def test_metadata_names_instruments_in_the_vocabulary_and_the_text_keeps_the_use
 
 
 def test_a_round_says_when_the_clip_holds_only_part_of_the_structure() -> None:
-    from assistant.dialogue import step
-    from assistant.state import State
+    from assistant.dialogue.turns import step
+    from assistant.dialogue.state import State
 
     state, first = step(State(), "deep house at 122 bpm, dark mix, go")
     assert any(d.startswith("10 s have room for drop of intro > build > drop") for d in first.details)

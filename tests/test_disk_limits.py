@@ -10,8 +10,8 @@ import pytest
 from assistant import limits
 from assistant.music import renderer as renderer_module
 from assistant.music.renderer import MusicRenderer
-from assistant.session import Session
-from assistant.state import Settings
+from assistant.app.session import Session
+from assistant.dialogue.state import Settings
 
 pytestmark = pytest.mark.slow  # renders audio
 

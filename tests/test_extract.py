@@ -1,7 +1,7 @@
 """Extraction on tricky phrasings: one worked example per behaviour."""
 import pytest
 
-from assistant.extract import extract
+from assistant.understanding.extract import extract
 
 
 @pytest.mark.parametrize("text,bpm", [

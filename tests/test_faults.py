@@ -10,10 +10,10 @@ import pytest
 from assistant import limits
 from assistant.music.audio import enforce_disk_limits
 from assistant.music.musicgen import MusicGenModel
-from assistant.music.random_model import build_random_musicgen
-from assistant.services import make_session
-from assistant.session import Session
-from assistant.state import Settings, Take
+from support.random_model import build_random_musicgen
+from assistant.app.services import make_session
+from assistant.app.session import Session
+from assistant.dialogue.state import Settings, Take
 from tests.doubles import FlakyRenderer
 
 pytestmark = pytest.mark.slow  # loads models, renders audio or starts the app

@@ -5,8 +5,8 @@ import numpy as np
 import soundfile as sf
 
 from assistant.music.renderer import build_renderer
-from assistant.session import Session
-from assistant.state import Settings
+from assistant.app.session import Session
+from assistant.dialogue.state import Settings
 import pytest
 
 pytestmark = pytest.mark.slow  # loads models, renders audio or starts the app
@@ -69,7 +69,7 @@ def test_non_mix_edits_and_takeless_rounds_are_not_remixed(tmp_path: Path) -> No
 
 
 def test_musicgen_takes_remix_through_the_pedalboard_chain(tmp_path: Path) -> None:
-    from assistant.music.random_model import build_random_musicgen
+    from support.random_model import build_random_musicgen
 
     model = build_random_musicgen(tmp_path / "tiny")
     session = Session(Settings(music="musicgen"), music=build_renderer(f"musicgen:{model}", tmp_path / "out"),

@@ -3,13 +3,13 @@
 import jinja2
 import pytest
 
-from assistant.dialogue import step
-from assistant.llm import LLMError, embedded_model_path
+from assistant.dialogue.turns import step
+from assistant.understanding.llm import LLMError, embedded_model_path
 from tests.doubles import ScriptedLLM
-from assistant.state import State
-from assistant.templates import prompt_file
-from assistant.understand import Understanding, unexplained_words
-from assistant.vocab import PROMPTS_DIR
+from assistant.dialogue.state import State
+from assistant.wording import prompt_file
+from assistant.understanding.understand import Understanding, unexplained_words
+from assistant.resources import PROMPTS_DIR
 
 
 def run(llm: ScriptedLLM, *messages: str) -> tuple[State, list]:
@@ -119,7 +119,7 @@ def test_vague_requests_do_not_call_the_model() -> None:
 
 def test_every_prompt_file_renders_strictly() -> None:
     for path in PROMPTS_DIR.glob("*.md"):
-        assert prompt_file(path.stem, has_music=True, request="a song")
+        assert prompt_file(path.stem, has_music=True, request="a song", error="not JSON")
     with pytest.raises(jinja2.exceptions.UndefinedError):
         prompt_file("classify")  # has_music missing: a missing variable fails loudly
 

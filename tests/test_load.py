@@ -8,7 +8,7 @@ from pathlib import Path
 
 from gradio_client import Client
 
-from tests.webapp import running_app
+from support.webapp import running_app
 import pytest
 
 pytestmark = pytest.mark.slow  # loads models, renders audio or starts the app

@@ -15,7 +15,7 @@ def tone(hz: float, seconds: float = 2.0) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def melody_model(tmp_path_factory) -> Path:
-    from assistant.music.random_model import build_random_musicgen_melody
+    from support.random_model import build_random_musicgen_melody
 
     return build_random_musicgen_melody(tmp_path_factory.mktemp("melody"))
 

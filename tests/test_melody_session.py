@@ -9,8 +9,8 @@ import soundfile as sf
 
 from assistant.actions import Say
 from assistant.music.renderer import MusicRenderer
-from assistant.session import Session
-from assistant.state import Settings
+from assistant.app.session import Session
+from assistant.dialogue.state import Settings
 
 pytestmark = pytest.mark.slow  # renders audio
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from assistant.dialogue import step
-from assistant.extract import extract
-from assistant.state import State
+from assistant.dialogue.turns import step
+from assistant.understanding.extract import extract
+from assistant.dialogue.state import State
 
 
 @pytest.mark.parametrize("text, instrument", [

@@ -7,13 +7,13 @@ import soundfile as sf
 
 from assistant.music.audio import analyse, take_filename, write_wav
 from assistant.brief import MusicBrief
-from assistant.conversation import ConversationSpec, run_conversation
+from support.conversation import ConversationSpec, run_conversation
 from assistant.music.renderer import crossfade
-from assistant.render import section_plan
+from assistant.prompt.render import section_plan
 from assistant.music.musicgen import FrameDecoder, MusicGenModel
-from assistant.music.random_model import build_random_musicgen
-from assistant.refine import refine
-from assistant.services import make_session
+from support.random_model import build_random_musicgen
+from assistant.app.refine import refine
+from assistant.app.services import make_session
 from assistant.music.sketch import SAMPLE_RATE, render_sketch
 
 pytestmark = pytest.mark.slow  # loads models, renders audio or starts the app
@@ -202,9 +202,9 @@ def test_exclusions_go_in_as_a_negative_prompt(tiny_model: Path) -> None:
 
 
 def test_the_renderer_sends_the_briefs_exclusions(tiny_model: Path, tmp_path: Path) -> None:
-    from assistant.music import RenderRequest
+    from assistant.takes import RenderRequest
     from assistant.music.renderer import MusicRenderer
-    from assistant.render import generation_windows, negative_prompt
+    from assistant.prompt.render import generation_windows, negative_prompt
 
     renderer = MusicRenderer("musicgen", tmp_path, str(tiny_model))
     seen = []

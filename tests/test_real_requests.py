@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from assistant.brief import DEFAULT_DURATION_S
-from assistant.dialogue import step
-from assistant.extract import extract
-from assistant.state import State
+from assistant.dialogue.turns import step
+from assistant.understanding.extract import extract
+from assistant.dialogue.state import State
 
 
 def first_turn(message: str):
@@ -85,7 +85,7 @@ def test_influences_reach_the_prompt_and_the_rest_is_reported() -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("[]()*:\n ,.\"'abcVCBhorus0123")), max_size=80))
 def test_reading_never_raises(text: str) -> None:
-    from assistant.reading import read
+    from assistant.understanding.reading import read
     read(text)
 
 
@@ -117,7 +117,7 @@ SONG = ("dreamy indie pop\n[Verse 1]\nI'm too tired to leave the house\nthe jazz
 
 
 def test_structure_tags_become_the_structure_in_order() -> None:
-    from assistant.reading import read
+    from assistant.understanding.reading import read
     assert read(SONG).sections == ["verse", "chorus", "bridge", "outro"]
     assert read("Verse 1:\nwe sail at dawn\nChorus:\nthe sea, the sea\nVerse 2:\nwe row\n").sections == [
         "verse", "chorus", "verse"]
@@ -172,7 +172,7 @@ def test_a_known_artist_is_still_described() -> None:
 
 
 def test_capitals_of_a_tag_list_are_not_names() -> None:
-    from assistant.reading import read
+    from assistant.understanding.reading import read
     assert read("like Heavy Metal, Dark, Epic").names == []
     assert read("LIKE THE OCEAN, SLOW PIANO").names == []
 
@@ -260,7 +260,7 @@ def test_no_value_from_inside_a_word(word: str, letters: str, before: bool) -> N
 
 @pytest.mark.parametrize("text", ["unlike Jazz Standards, calm", "a baby Shark song", "A Rock style song", "I like Rock music"])
 def test_a_reference_cue_is_a_whole_word_and_music_words_are_no_name(text: str) -> None:
-    from assistant.reading import read
+    from assistant.understanding.reading import read
     assert read(text).names == []
 
 
@@ -297,7 +297,7 @@ def test_new_song_then_the_apps_own_example_asks_the_style() -> None:
 
 
 def test_a_number_after_by_or_like_is_no_name() -> None:
-    from assistant.reading import read
+    from assistant.understanding.reading import read
 
     assert read("extend take 2 by 4 seconds").names == [] and "4" in read("extend take 2 by 4 seconds").text
     assert read("something like 90 bpm").names == []

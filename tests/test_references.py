@@ -3,11 +3,11 @@
 import pytest
 
 from assistant.brief import MusicBrief
-from assistant.dialogue import step
-from assistant.extract import extract
-from assistant.references import load_references, names_in, reference_index
-from assistant.render import render_prompt
-from assistant.state import State
+from assistant.dialogue.turns import step
+from assistant.understanding.extract import extract
+from assistant.understanding.references import load_references, names_in, reference_index
+from assistant.prompt.render import render_prompt
+from assistant.dialogue.state import State
 from assistant.vocab import vocabulary
 
 
@@ -100,7 +100,7 @@ def test_an_era_is_the_weakest_hint() -> None:
 
 
 def test_every_glossary_term_is_answered_by_name_and_leaves_the_brief_alone() -> None:
-    from assistant.answers import _data
+    from assistant.dialogue.answers import _data
 
     for term in _data()[0]:
         state = State()

@@ -10,8 +10,8 @@ import pytest
 import assistant.music.renderer as music_module
 from assistant.music.renderer import MusicRenderer
 from assistant.actions import Say
-from assistant.session import Finished, Progress, Session
-from assistant.state import Settings
+from assistant.app.session import Finished, Progress, Session
+from assistant.dialogue.state import Settings
 
 pytestmark = pytest.mark.slow  # loads models, renders audio or starts the app
 
@@ -207,7 +207,7 @@ def test_one_conversation_can_queue_only_a_few_turns(tmp_path: Path) -> None:
 
 
 def test_a_client_picks_only_the_backends_the_operator_allows() -> None:
-    from assistant.config import AppConfig
+    from assistant.app.config import AppConfig
 
     sketch_only = AppConfig(llm="off", music="sketch")
     assert sketch_only.allowed("embedded", "musicgen:/etc") == ("off", "sketch")

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from assistant.music.decode_loop import DecodeLoop, fuse_projections
-from assistant.music.random_model import build_random_musicgen
+from support.random_model import build_random_musicgen
 from assistant.music.static_decode import StaticDecodeLoop, bucket_for, counter_gumbel, drive
 
 pytestmark = pytest.mark.slow  # loads models, renders audio or starts the app

@@ -3,9 +3,9 @@ import re
 
 import pytest
 
-from assistant.music import Take
-from assistant.music.takes import Analysis
-from assistant.session import TurnRecord
+from assistant.takes import Take
+from assistant.takes import Analysis
+from assistant.app.session import TurnRecord
 from webui.view import chat_messages, take_label
 
 pytestmark = pytest.mark.slow  # imports Gradio (3.5 s)
@@ -155,8 +155,8 @@ def test_a_turns_streamed_updates_apply_cleanly_past_the_history_bound(tmp_path)
 
 
 def test_the_prompt_box_shows_what_each_window_sends_and_the_negative_prompt() -> None:
-    from assistant.session import Session
-    from assistant.state import Settings
+    from assistant.app.session import Session
+    from assistant.dialogue.state import Settings
     from webui.view import last_prompt
 
     session = Session(Settings())

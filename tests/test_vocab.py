@@ -1,5 +1,5 @@
 """The vocabularies are data: check their size and that profiles only use known values."""
-from assistant.templates import reply, reply_names
+from assistant.wording import reply, reply_names
 from assistant.vocab import vocabulary
 
 
@@ -33,7 +33,7 @@ def test_every_vocabulary_entry_is_text() -> None:
 def test_reply_templates_render() -> None:
     from jinja2 import Environment, meta
 
-    from assistant.templates import _replies
+    from assistant.wording import _replies
 
     env = Environment()
     for name in reply_names():

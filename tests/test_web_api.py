@@ -8,7 +8,7 @@ from assistant import limits
 import soundfile as sf
 from gradio_client import Client
 
-from tests.webapp import running_app
+from support.webapp import running_app
 
 pytestmark = pytest.mark.slow  # loads models, renders audio or starts the app
 
@@ -47,7 +47,7 @@ def test_each_client_has_its_own_conversation(app_url: str) -> None:
 
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="Gradio streams audio through ffmpeg, which is not installed")
 def test_musicgen_takes_stream_a_live_preview_then_arrive(tmp_path: Path) -> None:
-    from assistant.music.random_model import build_random_musicgen
+    from support.random_model import build_random_musicgen
 
     model = build_random_musicgen(tmp_path / "tiny-musicgen")
     with running_app(tmp_path, MUSICBRIEF_MUSIC=f"musicgen:{model}", MUSICBRIEF_DURATION_S="3") as url:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.webapp import running_app
+from support.webapp import running_app
 
 pytestmark = pytest.mark.slow  # starts the app and a browser
 

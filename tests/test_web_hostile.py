@@ -11,7 +11,7 @@ import pytest
 from gradio_client import Client
 
 from assistant import limits
-from tests.webapp import running_app
+from support.webapp import running_app
 
 pytestmark = pytest.mark.slow  # starts the app
 
@@ -138,7 +138,7 @@ def test_gradios_state_holds_only_a_key_so_the_store_bounds_memory(tmp_path: Pat
     import gc
     import weakref
 
-    from assistant.config import AppConfig
+    from assistant.app.config import AppConfig
     from webui.app import build_demo
     from webui.conversation import Conversation
 

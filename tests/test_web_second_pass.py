@@ -7,9 +7,9 @@ import re
 import pytest
 
 from assistant.actions import EditControls, KeepTake, Say
-from assistant.dialogue import act, step
-from assistant.music import Take
-from assistant.state import State
+from assistant.dialogue.turns import act, step
+from assistant.takes import Take
+from assistant.dialogue.state import State
 
 SLOT_PATH = re.compile(r"\b(?:duration_s|tempo\.bpm|style\.\w+|mix\.\w+|palette\.\w+|structure\.\w+)\b")
 

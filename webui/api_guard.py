@@ -12,7 +12,7 @@ from typing import Any, Awaitable, Callable
 
 from gradio.route_utils import FnIndexInferError
 
-from assistant.templates import reply
+from assistant.wording import reply
 
 Scope = dict[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Awaitable[None]]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from assistant import limits
-from assistant.session import Session
+from assistant.app.session import Session
 
 
 @dataclass

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from assistant import limits
-from assistant.templates import reply
+from assistant.wording import reply
 from webui.api_guard import ASGIApp, Scope, send_error
 
 UPLOAD = re.compile(r"^(?:/gradio_api)?/upload/?$")

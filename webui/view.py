@@ -12,12 +12,13 @@ from gradio.components.chatbot import ComponentMessage
 from gradio.data_classes import FileData
 
 from assistant import limits
-from assistant.labels import label, panel_label
+from assistant.wording import label, panel_label
 from assistant.actions import Say
-from assistant.brief import describe_value, get_path
-from assistant.music import Take
-from assistant.session import Session, TurnRecord
-from assistant.templates import reply, reply_list
+from assistant.brief import get_path
+from assistant.wording import describe_value
+from assistant.takes import Take
+from assistant.app.session import Session, TurnRecord
+from assistant.wording import reply, reply_list
 
 MAX_HISTORY_MESSAGES = limits.MAX_HISTORY_MESSAGES
 CONTROL_PATHS = {

@@ -1,17 +1,19 @@
 """The music wing: rounds in, takes out, behind one seam (`Renderer`).
 
-Only assistant.services builds a renderer; the conversation core sees the seam's types
-(assistant.music.takes) and this protocol, never the models, the synthesiser or the effects."""
+Only assistant.app.services builds a renderer; the conversation core sees the seam's types
+(assistant.takes) and this protocol, never the models, the synthesiser or the effects."""
 from __future__ import annotations
 
 import threading
 from typing import Any, Optional, Protocol
 
-from assistant.music.takes import Analysis, ChunkFn, DiskFull, Note, ProgressFn, RenderRequest, Take, Window
+from assistant.facts import Fact
+
+from assistant.takes import Analysis, ChunkFn, DiskFull, Note, ProgressFn, RenderRequest, Take, Window
 
 
 class Renderer(Protocol):
-    unavailable: Optional[str]  # why MusicGen can't play here, once that is known
+    unavailable: Optional[Fact]  # why MusicGen can't play here, once that is known (coded)
 
     @property
     def in_use(self) -> str:

@@ -18,7 +18,7 @@ import soundfile as sf
 from assistant import limits
 from assistant.brief import MusicBrief
 from assistant.music.loudness import integrated_loudness
-from assistant.music.takes import Analysis, DiskFull
+from assistant.takes import Analysis, DiskFull
 
 TARGET_LUFS = -14.0
 TRUE_PEAK_CEILING = 0.89  # about -1 dBTP

@@ -23,7 +23,7 @@ import numpy as np
 
 from assistant.compute import CANCEL_POLL_S
 from assistant.limits import BATCH_WINDOW_S, MAX_BATCH_TAKES
-from assistant.music.takes import ChunkFn, ProgressFn
+from assistant.takes import ChunkFn, ProgressFn
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ import numpy as np
 
 from assistant.compute import in_passing_thread, one_at_a_time
 from assistant.limits import MUSICGEN_WINDOW_S
-from assistant.templates import reply
-from assistant.music.takes import ChunkFn, ProgressFn  # noqa: F401  (ChunkFn: re-exported for the renderer)
+from assistant.facts import Fact, FactError, fact
+from assistant.takes import ChunkFn, ProgressFn  # noqa: F401  (ChunkFn: re-exported for the renderer)
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +126,8 @@ class Generated:
         return Generated(self.audio[first:first + count], codes)
 
 
-class MusicGenUnavailable(RuntimeError):
-    """The weights could not be loaded; the message says why and what to do."""
+class MusicGenUnavailable(FactError):
+    """The weights could not be loaded; its fact says why and what to do."""
 
 
 def _sampler_class():
@@ -304,7 +304,7 @@ class MusicGenModel:
             except (OSError, ValueError) as err:
                 raise MusicGenUnavailable(self._explain(err)) from None
             except (MemoryError, RuntimeError) as err:
-                raise MusicGenUnavailable(reply("musicgen_no_memory", model=self.model_id, error=str(err))) from None
+                raise MusicGenUnavailable(fact("musicgen_no_memory", model=self.model_id, error=str(err))) from None
             model = model.to(device).eval()
             if device.startswith("cuda"):  # cuDNN attention costs ~1.7 ms of CPU per call at batch sizes this small
                 torch.backends.cuda.enable_cudnn_sdp(False)
@@ -324,10 +324,10 @@ class MusicGenModel:
                 quantize_linears(model.decoder)  # batch-invariant int8, so takes stay batched
             self._model, self._processor, self.device = model, processor, device
 
-    def _explain(self, err: Exception) -> str:
+    def _explain(self, err: Exception) -> Fact:
         if Path(self.model_id).exists():
-            return reply("musicgen_not_a_model", folder=self.model_id, error=str(err))
-        return reply("musicgen_no_weights", model=self.model_id)
+            return fact("musicgen_not_a_model", folder=self.model_id, error=str(err))
+        return fact("musicgen_no_weights", model=self.model_id)
 
     @property
     def sample_rate(self) -> int:

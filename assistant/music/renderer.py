@@ -1,6 +1,6 @@
 """Turn a round's request into takes: MusicGen (the product) or the sketch synthesiser (offline).
 
-Also the long-piece path: the request's windows (assistant.render decides them and their text)
+Also the long-piece path: the request's windows (assistant.prompt.render decides them and their text)
 are generated in turn, each continuing from the last tokens of the window before it (its own
 EnCodec codes, never decoded and re-encoded), with crossfaded joins. Extending a take and
 continuing a clip go the same way. Every take is post-processed, analysed and written as a WAV
@@ -28,8 +28,8 @@ from assistant.music.musicgen import DEFAULT_MODEL, ChunkFn, MusicGenModel, Musi
 from assistant.music.sketch import SAMPLE_RATE as SKETCH_RATE
 from assistant.music.sketch import unmixed as unmixed_sketch
 from assistant.music.sketch import bpm_of, lead_after, melody_pitches, render_buses
-from assistant.music.takes import Analysis, Note, ProgressFn, RenderRequest, Take, Window
-from assistant.templates import reply
+from assistant.takes import Analysis, Note, ProgressFn, RenderRequest, Take, Window
+from assistant.facts import Fact, fact
 
 log = logging.getLogger(__name__)
 SKETCH_SYNTH_SHARE = 0.35  # of a sketch take's time, measured on 3-minute takes; the mix and analysis take the rest
@@ -154,7 +154,7 @@ class MusicRenderer:
         self.output_dir = Path(output_dir)
         self.keep_files_minutes = keep_files_minutes
         self.model = MusicGenModel(model_id) if backend == "musicgen" else None
-        self.unavailable: Optional[str] = None
+        self.unavailable: Optional[Fact] = None  # why MusicGen can't play here, coded
         self.unmixed = UnmixedStore()
         self._pitch_cache: list[tuple[np.ndarray, list[Optional[float]]]] = []
 
@@ -181,7 +181,7 @@ class MusicRenderer:
             bpm = take.analysis.bpm if take.analysis else None
             return stereo, post.analyse(stereo, unmixed.sample_rate, measured_bpm=bpm, loudness_lufs=lufs), take, unmixed
 
-        label = reply("progress_remix", takes=len(source))
+        label = fact("progress_remix", takes=len(source))
         if progress is not None:  # a long take's re-mix takes seconds: the chat says so
             progress(0.0, label)
         with ThreadPoolExecutor(max_workers=len(sources)) as pool:  # the filters release the GIL
@@ -209,7 +209,7 @@ class MusicRenderer:
         unmixed = self.unmixed.get(source.path)
         if unmixed is None or (not unmixed.sketch and (self.model is None or self.unavailable)):
             return None
-        label = reply("progress_extend", number=source.number)
+        label = fact("progress_extend", number=source.number)
         with generation_slot(cancel):
             joined = self._continued([unmixed], [(source.seed + 7919) % 2**32], extra_s, request, melody,
                                      lambda f: progress(0.9 * f, label) if progress else None, cancel)
@@ -227,7 +227,7 @@ class MusicRenderer:
         sketch can't continue audio, so it plays on after the clip with the clip's melody as its lead."""
         notes: list[Note] = []
         sources: Optional[list[Unmixed]] = None
-        label = reply("progress_continue_clip")
+        label = fact("progress_continue_clip")
         with generation_slot(cancel):
             if self.model is not None and self.unavailable is None:
                 try:
@@ -236,8 +236,8 @@ class MusicRenderer:
                                               self.model.sample_rate)
                     sources = [Unmixed(audio, self.model.sample_rate, False, codes) for _ in request.seeds]
                 except MusicGenUnavailable as err:
-                    self.unavailable = str(err)
-                    notes.append(Note(kind="unavailable", values={"error": str(err)}))
+                    self.unavailable = err.fact
+                    notes.append(Note(kind="unavailable", values={"error": err.fact}))
             elif self.unavailable:
                 notes.append(Note(kind="still_unavailable"))
             if sources is None:
@@ -363,8 +363,8 @@ class MusicRenderer:
                 sources = [Unmixed(clip, sample_rate, False, None if codes is None else codes[i])
                            for i, clip in enumerate(clips)]
             except MusicGenUnavailable as err:
-                self.unavailable = str(err)
-                notes.append(Note(kind="unavailable", values={"error": str(err)}))
+                self.unavailable = err.fact
+                notes.append(Note(kind="unavailable", values={"error": err.fact}))
         elif self.unavailable:
             notes.append(Note(kind="still_unavailable"))
         made = MUSICGEN_SHARE
@@ -375,7 +375,7 @@ class MusicRenderer:
         if clips is None:
             clips, made = [], SKETCH_SYNTH_SHARE
             for index, seed in enumerate(seeds):
-                label = reply("progress_take", number=index + 1, total=len(seeds))
+                label = fact("progress_take", number=index + 1, total=len(seeds))
 
                 def bars(fraction: float, index: int = index, label: str = label) -> None:
                     if progress is not None:  # the synthesis is the first share of the round's work
@@ -389,7 +389,7 @@ class MusicRenderer:
         finished = []
         for index, clip in enumerate(clips):
             _check(cancel)
-            label = reply("progress_finish", number=index + 1, total=len(clips))
+            label = fact("progress_finish", number=index + 1, total=len(clips))
             steps = iter(range(FINISH_STEPS))
 
             def step(index: int = index, label: str = label, steps: Iterator[int] = steps) -> None:
@@ -427,7 +427,7 @@ class MusicRenderer:
     def _musicgen(self, request: RenderRequest, progress: Optional[ProgressFn],
                   cancel: Optional[threading.Event], on_chunk: Optional[ChunkFn] = None,
                   melody: Optional[np.ndarray] = None) -> tuple[list[np.ndarray], Optional[np.ndarray]]:
-        """The request's windows in turn, exactly as assistant.render wrote them, each continuing the
+        """The request's windows in turn, exactly as assistant.prompt.render wrote them, each continuing the
         last CONTINUATION_CONTEXT_S seconds of tokens before it and crossfaded into it; with a melody
         (on a MusicGen-melody model) every window follows the clip. The takes' audio, and the codes of
         their last window."""
@@ -444,7 +444,7 @@ class MusicRenderer:
             context = int(context_s * self.model.frame_rate)
             def part_progress(fraction: float, label: str, index: int = index) -> None:
                 if progress is not None:  # MusicGen makes every take at once, in one batch
-                    progress(MUSICGEN_SHARE * (index + fraction) / len(windows), reply("progress_batch", takes=len(seeds),
+                    progress(MUSICGEN_SHARE * (index + fraction) / len(windows), fact("progress_batch", takes=len(seeds),
                                                                      part=index + 1, parts=len(windows)))
 
             part_seeds = [(s + 7919 * index) % 2**32 for s in seeds]
