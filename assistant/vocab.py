@@ -109,56 +109,15 @@ class Vocabulary:
     """Every controlled vocabulary, with one matcher per category."""
 
     def __init__(self) -> None:
-        genre_data = _load("../genres.yaml")
-        families = genre_data["families"]
-        self.genres: dict[str, GenreProfile] = {}
-        self.genre_kinds: dict[str, str] = {}  # said form -> the named style ("hard-rock" -> hard rock)
-        genre_phrases: dict[str, str] = {}
-        for raw in genre_data["genres"]:
-            merged = {**families[raw["family"]], **raw}
-            profile = GenreProfile(**merged)
-            self.genres[profile.name] = profile
-            for phrase in [profile.name, *profile.aliases, *profile.kinds]:
-                for form in _variants(phrase):
-                    genre_phrases.setdefault(form, profile.name)
-            for kind in profile.kinds:
-                for form in _variants(kind):
-                    self.genre_kinds.setdefault(form, kind)
-
-        instruments = _load("instruments.yaml")
-        self.instrument_family: dict[str, str] = {}
-        instrument_phrases: dict[str, str] = {}
-        for family, entries in instruments.items():
-            for canonical, aliases in entries.items():
-                canonical = str(canonical)
-                self.instrument_family[canonical] = family
-                for phrase in [canonical, *(aliases or [])]:
-                    for form in _variants(str(phrase), plural=True):
-                        instrument_phrases.setdefault(form, canonical)
-
+        genre_phrases = self._load_genres()
+        instrument_phrases = self._load_instruments()
         self.moods = self._simple("moods.yaml")
         self.production = self._simple("production.yaml")
         self.sections = self._simple("sections.yaml")
-
-        mix = _load("mix.yaml")
-        self.mix_matchers = []
-        for axis, values in mix.items():
-            phrases = {form: value for value, words in values.items()
-                       for w in words for form in _variants(w)}
-            self.mix_matchers.append(PhraseMatcher(f"mix.{axis}", phrases))
-
-        tempo = _load("tempo.yaml")
-        self.general_bpm_range: tuple[int, int] = tuple(tempo["general_range"])
-        self.tempo_positions = {name: spec["at"] for name, spec in tempo["absolute"].items()}
-        self.tempo_render_bands: list[tuple[str, int]] = [(str(w), int(b)) for w, b, _ in tempo["render_bands"]]
-        self.tempo_bands: list[tuple[str, int]] = [(str(name), int(b)) for _, b, name in tempo["render_bands"]]
-        tempo_phrases = {form: name for name, spec in tempo["absolute"].items()
-                         for w in spec["words"] for form in _variants(w)}
-        rel_phrases = {form: str(spec["factor"]) for spec in tempo["relative"]
-                       for w in spec["words"] for form in _variants(w)}
-        feel_aliases = tempo["feel_aliases"]
-        feel_phrases = {form: feel_aliases.get(w, w) for w in tempo["feel"] for form in _variants(w)}
-
+        self.mix_matchers = [PhraseMatcher(f"mix.{axis}", {form: value for value, words in values.items()
+                                                           for w in words for form in _variants(w)})
+                             for axis, values in _load("mix.yaml").items()]
+        tempo_phrases, rel_phrases, feel_phrases = self._load_tempo()
         self.matchers = [
             PhraseMatcher("genre", genre_phrases),
             PhraseMatcher("instrument", instrument_phrases),
@@ -176,8 +135,55 @@ class Vocabulary:
         mood_tempo = _load("mood_tempo.yaml")
         self.mood_tempo_positions: dict[str, float] = {
             **{m: 0.0 for m in mood_tempo["slow"]}, **{m: 1.0 for m in mood_tempo["fast"]}}
-        mood_words = _load("mood_frames.yaml")
-        self.mood_frames: set[str] = {str(w) for w in mood_words["frames"]}
+        self.mood_frames: set[str] = {str(w) for w in _load("mood_frames.yaml")["frames"]}
+        self._load_modifiers()
+        self.by_category = {m.category: m for m in self.matchers}
+
+    def _load_genres(self) -> dict[str, str]:
+        """Profiles by name, with their families' defaults; said forms of the named styles."""
+        genre_data = _load("../genres.yaml")
+        families = genre_data["families"]
+        self.genres: dict[str, GenreProfile] = {}
+        self.genre_kinds: dict[str, str] = {}  # said form -> the named style ("hard-rock" -> hard rock)
+        genre_phrases: dict[str, str] = {}
+        for raw in genre_data["genres"]:
+            profile = GenreProfile(**{**families[raw["family"]], **raw})
+            self.genres[profile.name] = profile
+            for phrase in [profile.name, *profile.aliases, *profile.kinds]:
+                for form in _variants(phrase):
+                    genre_phrases.setdefault(form, profile.name)
+            for kind in profile.kinds:
+                for form in _variants(kind):
+                    self.genre_kinds.setdefault(form, kind)
+        return genre_phrases
+
+    def _load_instruments(self) -> dict[str, str]:
+        self.instrument_family: dict[str, str] = {}
+        instrument_phrases: dict[str, str] = {}
+        for family, entries in _load("instruments.yaml").items():
+            for canonical, aliases in entries.items():
+                canonical = str(canonical)
+                self.instrument_family[canonical] = family
+                for phrase in [canonical, *(aliases or [])]:
+                    for form in _variants(str(phrase), plural=True):
+                        instrument_phrases.setdefault(form, canonical)
+        return instrument_phrases
+
+    def _load_tempo(self) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+        tempo = _load("tempo.yaml")
+        self.general_bpm_range: tuple[int, int] = tuple(tempo["general_range"])
+        self.tempo_positions = {name: spec["at"] for name, spec in tempo["absolute"].items()}
+        self.tempo_render_bands: list[tuple[str, int]] = [(str(w), int(b)) for w, b, _ in tempo["render_bands"]]
+        self.tempo_bands: list[tuple[str, int]] = [(str(name), int(b)) for _, b, name in tempo["render_bands"]]
+        tempo_phrases = {form: name for name, spec in tempo["absolute"].items()
+                         for w in spec["words"] for form in _variants(w)}
+        rel_phrases = {form: str(spec["factor"]) for spec in tempo["relative"]
+                       for w in spec["words"] for form in _variants(w)}
+        feel_aliases = tempo["feel_aliases"]
+        feel_phrases = {form: feel_aliases.get(w, w) for w in tempo["feel"] for form in _variants(w)}
+        return tempo_phrases, rel_phrases, feel_phrases
+
+    def _load_modifiers(self) -> None:
         modifiers = _load("modifiers.yaml")
         self.peak_sections: list[str] = [str(w) for w in modifiers["peak_sections"]]
         places = {str(w) for w in modifiers["places"]}
@@ -186,7 +192,6 @@ class Vocabulary:
         self.genre_qualifiers: set[str] = {str(w) for w in modifiers["genre_qualifiers"]} | places
         self.colour_only_genres: set[str] = {str(w) for w in modifiers["colour_only_genres"]}
         self.usage_genres: set[str] = {f for w in modifiers["usage_genres"] for f in _variants(str(w))}
-        self.by_category = {m.category: m for m in self.matchers}
 
     @staticmethod
     def _simple(name: str) -> dict[str, list[str]]:

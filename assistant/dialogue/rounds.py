@@ -72,36 +72,48 @@ def start_round(state: State, seeds: Optional[list[int]], notices: Optional[list
     if edited:
         parts.append(reply("changed", changes="; ".join(describe_change(before, brief, p, label(p)) for p in changed)))
     parts += notices
-    details = [reply("generate", takes=len(seeds), duration=f"{brief.duration_s:g}", prompt=prompt)]
-    if filled:
-        values = "; ".join(f"{label(p)}: {describe_value(get_path(brief, p))}" for p in filled)
-        details.append(reply("filled", genre=brief.style.genre, filled=values))
-    named = sections_that_fit(brief)
-    if len(named) < len(set(brief.structure.sections)) and len(windows) == 1:
-        details.append(reply("sections_fit", duration=f"{brief.duration_s:g}", named=" > ".join(named),
-                             structure=" > ".join(brief.structure.sections), one=len(named) == 1))
-    details.append(reply("seeds", seeds=", ".join(str(s) for s in seeds)))
+    details = _details(brief, filled, prompt, seeds, len(windows))
     said = said_changes(brief, changed) if edited else ""
-    seeds_kept = len(state.rounds) > 1 and seeds == state.rounds[-2].seeds
-    if continues is not None:
-        headline = reply("continue_clip_summary", seconds=f"{continues.seconds:.0f}", extra=f"{extend_s:g}",
-                         takes=len(seeds), total=f"{brief.duration_s:g}")
-    elif extends is not None:
-        headline = reply("extend_summary", number=extends.number, start=f"{before.duration_s:g}",
-                         extra=f"{extend_s:g}", total=f"{brief.duration_s:g}")
-    elif remix_of is not None:
-        headline = reply("remix_summary", changes=said)
-    else:
-        headline = reply("round_summary", changes=said if seeds_kept else "", takes=len(seeds),
-                         duration=f"{brief.duration_s:g}")
-        if said and not seeds_kept:
-            headline = f"{said}. {headline}"
+    headline = _headline(state.rounds, brief, before, said, continues, extends, extend_s)
     summary = " ".join(p for p in [lead, *notices, headline] if p)
     if continues is not None or extends is not None:  # what was continued, from where, is the news
         parts.append(headline)
     return state, Reply(text=" ".join(p for p in [*parts, *details] if p), action="generate", changed=changed,
                         filled=filled, prompt=prompt, seeds=seeds, notices=notices, summary=summary,
                         details=details, options=quick_actions(brief, remix=remix_of is not None, takes=len(seeds)))
+
+
+def _details(brief: MusicBrief, filled: list[str], prompt: str, seeds: list[int], windows: int) -> list[str]:
+    """What a round will play, for the details under its summary: the prompt, the filled gaps, the
+    sections that fit one window, the seeds."""
+    details = [reply("generate", takes=len(seeds), duration=f"{brief.duration_s:g}", prompt=prompt)]
+    if filled:
+        values = "; ".join(f"{label(p)}: {describe_value(get_path(brief, p))}" for p in filled)
+        details.append(reply("filled", genre=brief.style.genre, filled=values))
+    named = sections_that_fit(brief)
+    if len(named) < len(set(brief.structure.sections)) and windows == 1:
+        details.append(reply("sections_fit", duration=f"{brief.duration_s:g}", named=" > ".join(named),
+                             structure=" > ".join(brief.structure.sections), one=len(named) == 1))
+    details.append(reply("seeds", seeds=", ".join(str(s) for s in seeds)))
+    return details
+
+
+def _headline(rounds: list[Round], brief: MusicBrief, before: MusicBrief, said: str, continues: Optional[Melody],
+              extends: Optional[TakeRef], extend_s: float) -> str:
+    """The round's one line: a continuation, an extension, a re-mix, or new takes (with the edit)."""
+    seeds = rounds[-1].seeds
+    seeds_kept = len(rounds) > 1 and seeds == rounds[-2].seeds
+    if continues is not None:
+        return reply("continue_clip_summary", seconds=f"{continues.seconds:.0f}", extra=f"{extend_s:g}",
+                     takes=len(seeds), total=f"{brief.duration_s:g}")
+    if extends is not None:
+        return reply("extend_summary", number=extends.number, start=f"{before.duration_s:g}",
+                     extra=f"{extend_s:g}", total=f"{brief.duration_s:g}")
+    if rounds[-1].remix_of is not None:
+        return reply("remix_summary", changes=said)
+    headline = reply("round_summary", changes=said if seeds_kept else "", takes=len(seeds),
+                     duration=f"{brief.duration_s:g}")
+    return f"{said}. {headline}" if said and not seeds_kept else headline
 
 
 def said_changes(brief: MusicBrief, changed: list[str]) -> str:

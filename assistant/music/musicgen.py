@@ -399,19 +399,16 @@ class MusicGenModel:
 
         A prompt is audio to continue: `prompt_codes` (takes, codebooks, frames), a take's own tokens
         (no decode and re-encode between the parts), or `audio_prompt`, re-encoded through EnCodec. The
-        audio that comes back starts with the prompt. Runs in our own decode loop
-        (assistant.music.decode_loop), or in transformers' generate() when `own_loop` is off. With a
-        `negative_prompt`, guidance steers away from it instead of from the empty text: the batch is
-        [takes; the negative prompt once per take] and SeededSampler does the guidance, feeding both
-        halves the same tokens, as CFG does."""
+        audio that comes back starts with the prompt. Runs in CUDA graphs, our own decode loop or
+        transformers' generate(). With a `negative_prompt`, guidance steers away from it instead of
+        from the empty text: SeededSampler guides, feeding both halves the same tokens, as CFG does."""
         import torch
-        from transformers import LogitsProcessorList
 
-        from assistant.music.decode_loop import DecodeLoop, padded_text
+        from assistant.music.decode_loop import DecodeLoop
         from assistant.music.static_decode import GraphFailed
 
         self.load()
-        model, processor = self._model, self._processor
+        model = self._model
         num_codebooks = model.decoder.num_codebooks
         new_frames = int(round(min(duration_s, MAX_WINDOW_S) * self.frame_rate))
         codes = None if prompt_codes is None else torch.as_tensor(np.asarray(prompt_codes), dtype=torch.long)
@@ -423,19 +420,7 @@ class MusicGenModel:
             return self._generate_melody(prompts, seeds, steps, guidance_scale, melody, progress, cancel,
                                          on_chunk, chunk_s, top_k, codes)
         negative = bool(negative_prompt) and guidance_scale > 1
-        texts = prompts + [negative_prompt] * len(prompts) if negative else prompts
-        inputs = dict(text=texts, padding=True, return_tensors="pt")
-        if audio_prompt is not None:
-            audios = [a.astype(np.float32) for a in audio_prompt]
-            inputs.update(audio=audios * 2 if negative else audios, sampling_rate=self.sample_rate)
-        with self._text_lock:
-            batch = processor(**inputs)
-        batch = batch.to(model.device)
-        if self.own_loop:  # few text lengths, so few graph shapes (and batches of one bucket)
-            batch["input_ids"], batch["attention_mask"] = padded_text(
-                batch["input_ids"], batch["attention_mask"], self._pad_id())
-        if "input_values" in batch and batch["input_values"].dtype != model.dtype:
-            batch["input_values"] = batch["input_values"].to(model.dtype)
+        batch = self._text_batch(prompts, negative_prompt if negative else None, audio_prompt)
         unconditional_half = guidance_scale > 1 and not negative
         continued = audio_prompt is not None or codes is not None
         rows = None  # the prompt as the decode loops take it: (sequences * codebooks, frames)
@@ -463,20 +448,51 @@ class MusicGenModel:
                 DecodeLoop(model, batch["input_ids"], batch["attention_mask"], unconditional_half).run(
                     sampler.choose, steps, prompt_codes=rows, on_tokens=frames.put)
                 return Generated(frames.finish(), frames.all_codes())
-            extra = {}
-            if codes is not None:  # generate() continues the codes; our frame decoder hears them first
-                extra["decoder_input_ids"] = codes.reshape(-1, codes.shape[-1]).to(model.device).repeat(
-                    2 if negative else 1, 1)
-                frames.follow(*self._delayed(extra["decoder_input_ids"][: len(seeds) * num_codebooks], steps))
-            try:
-                audio = model.generate(**batch, **extra, do_sample=False,
-                                       guidance_scale=1.0 if negative else guidance_scale, max_new_tokens=steps,
-                                       logits_processor=LogitsProcessorList([sampler]))
-            except StopAfterLastStep:
-                return Generated(frames.finish(), frames.all_codes())
+            return self._generate_with_transformers(batch, codes, negative, guidance_scale, steps, sampler, frames,
+                                                    len(seeds), len(prompts))
+
+    def _text_batch(self, prompts: list[str], negative_prompt: Optional[str],
+                    audio_prompt: Optional[list[np.ndarray]]):
+        """The processor's batch: the prompts (then the negative prompt once per take), any audio to
+        continue, padded to a text bucket in our own loop (few text lengths, so few graph shapes)."""
+        from assistant.music.decode_loop import padded_text
+
+        model = self._model
+        texts = prompts + [negative_prompt] * len(prompts) if negative_prompt else prompts
+        inputs = dict(text=texts, padding=True, return_tensors="pt")
+        if audio_prompt is not None:
+            audios = [a.astype(np.float32) for a in audio_prompt]
+            inputs.update(audio=audios * 2 if negative_prompt else audios, sampling_rate=self.sample_rate)
+        with self._text_lock:
+            batch = self._processor(**inputs)
+        batch = batch.to(model.device)
+        if self.own_loop:
+            batch["input_ids"], batch["attention_mask"] = padded_text(
+                batch["input_ids"], batch["attention_mask"], self._pad_id())
+        if "input_values" in batch and batch["input_values"].dtype != model.dtype:
+            batch["input_values"] = batch["input_values"].to(model.dtype)
+        return batch
+
+    def _generate_with_transformers(self, batch, codes, negative: bool, guidance_scale: float, steps: int,
+                                    sampler, frames, takes: int, texts: int) -> Generated:
+        """transformers' generate(), our sampler choosing each token (the path with `own_loop` off)."""
+        from transformers import LogitsProcessorList
+
+        model = self._model
+        extra = {}
+        if codes is not None:  # generate() continues the codes; our frame decoder hears them first
+            extra["decoder_input_ids"] = codes.reshape(-1, codes.shape[-1]).to(model.device).repeat(
+                2 if negative else 1, 1)
+            frames.follow(*self._delayed(extra["decoder_input_ids"][: takes * model.decoder.num_codebooks], steps))
+        try:
+            audio = model.generate(**batch, **extra, do_sample=False,
+                                   guidance_scale=1.0 if negative else guidance_scale, max_new_tokens=steps,
+                                   logits_processor=LogitsProcessorList([sampler]))
+        except StopAfterLastStep:
+            return Generated(frames.finish(), frames.all_codes())
         if frames is not None:  # generate() stopped early without an error: keep what was sampled
             return Generated(frames.finish(), frames.all_codes())
-        return Generated([a[0].float().cpu().numpy() for a in audio[: len(prompts)]])
+        return Generated([a[0].float().cpu().numpy() for a in audio[:texts]])
 
     @property
     def _tokenizer(self):

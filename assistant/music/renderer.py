@@ -15,7 +15,7 @@ from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 
@@ -373,35 +373,11 @@ class MusicRenderer:
             lead = self._pitches_of(melody)  # the sketch plays what it heard in the clip
             notes.append(Note(kind="melody_sketch"))
         if clips is None:
-            clips, made = [], SKETCH_SYNTH_SHARE
-            for index, seed in enumerate(seeds):
-                label = fact("progress_take", number=index + 1, total=len(seeds))
-
-                def bars(fraction: float, index: int = index, label: str = label) -> None:
-                    if progress is not None:  # the synthesis is the first share of the round's work
-                        progress(SKETCH_SYNTH_SHARE * (index + fraction) / len(seeds), label)
-
-                buses = render_buses(brief, seed, cancel=cancel, progress=bars, lead=lead)
-                clips.append(unmixed_sketch(*buses))
-                sources.append(Unmixed(clips[-1], SKETCH_RATE, True))
+            clips, made = self._sketch_clips(brief, seeds, progress, cancel, lead), SKETCH_SYNTH_SHARE
+            sources = [Unmixed(clip, SKETCH_RATE, True) for clip in clips]
         heard = melody is not None and (sketch or self.model.melody)  # a MusicGen without melody weights can't
         followed = "follows" if heard else None
-        finished = []
-        for index, clip in enumerate(clips):
-            _check(cancel)
-            label = fact("progress_finish", number=index + 1, total=len(clips))
-            steps = iter(range(FINISH_STEPS))
-
-            def step(index: int = index, label: str = label, steps: Iterator[int] = steps) -> None:
-                if progress is not None:  # mix, each loudness pass, analysis: a 3-minute take moves every second
-                    progress(made + (1 - made) * (index + next(steps, FINISH_STEPS - 1) / FINISH_STEPS) / len(clips),
-                             label)
-
-            step()
-            stereo = post.apply_mix_effects(clip, sample_rate, brief)  # one chain for MusicGen and the sketch
-            stereo, lufs = post.normalised(stereo, sample_rate, on_pass=step)
-            step()
-            finished.append((stereo, post.analyse(stereo, sample_rate, brief.tempo.bpm, loudness_lufs=lufs)))
+        finished = self._finished(clips, sample_rate, brief, made, progress, cancel)
         _check(cancel)  # the last moment to stop: a cancelled round writes no file at all
         takes = []
         folder = self.output_dir / folder_name
@@ -414,6 +390,44 @@ class MusicRenderer:
             self.unmixed.put(str(path), sources[number - 1])  # one source per clip, from either backend
         notes += self._within_disk_limits(folder, takes, request.keep_paths)
         return takes, notes + self._report(takes, brief)
+
+    @staticmethod
+    def _sketch_clips(brief: MusicBrief, seeds: list[int], progress: Optional[ProgressFn],
+                      cancel: Optional[threading.Event], lead: Optional[list[Optional[float]]]) -> list[np.ndarray]:
+        """The sketch's takes, unmixed; the synthesis is the first share of the round's work."""
+        clips = []
+        for index, seed in enumerate(seeds):
+            label = fact("progress_take", number=index + 1, total=len(seeds))
+
+            def bars(fraction: float, index: int = index, label: Any = label) -> None:
+                if progress is not None:
+                    progress(SKETCH_SYNTH_SHARE * (index + fraction) / len(seeds), label)
+
+            clips.append(unmixed_sketch(*render_buses(brief, seed, cancel=cancel, progress=bars, lead=lead)))
+        return clips
+
+    @staticmethod
+    def _finished(clips: list[np.ndarray], sample_rate: int, brief: MusicBrief, made: float,
+                  progress: Optional[ProgressFn], cancel: Optional[threading.Event]) -> list[tuple[np.ndarray, Analysis]]:
+        """Each take mixed, normalised and analysed: one chain for MusicGen and the sketch. Mix, each
+        loudness pass and the analysis move the progress, so a 3-minute take moves every second."""
+        finished = []
+        for index, clip in enumerate(clips):
+            _check(cancel)
+            label = fact("progress_finish", number=index + 1, total=len(clips))
+            steps = iter(range(FINISH_STEPS))
+
+            def step(index: int = index, label: Any = label, steps: Iterator[int] = steps) -> None:
+                if progress is not None:
+                    progress(made + (1 - made) * (index + next(steps, FINISH_STEPS - 1) / FINISH_STEPS) / len(clips),
+                             label)
+
+            step()
+            stereo = post.apply_mix_effects(clip, sample_rate, brief)
+            stereo, lufs = post.normalised(stereo, sample_rate, on_pass=step)
+            step()
+            finished.append((stereo, post.analyse(stereo, sample_rate, brief.tempo.bpm, loudness_lufs=lufs)))
+        return finished
 
     def _pitches_of(self, melody: np.ndarray) -> list[Optional[float]]:
         """pyin takes seconds on a 30 s clip: each clip's pitches are tracked once (the last two kept)."""

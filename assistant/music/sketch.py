@@ -7,7 +7,8 @@ BPM, the structure's sections in order with changing density, and the mix contro
 from __future__ import annotations
 
 import threading
-from typing import Callable, Optional
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
 
 import numpy as np
 from scipy.signal import butter, oaconvolve, sosfilt
@@ -128,6 +129,22 @@ def render_sketch(brief: MusicBrief, seed: int, duration_s: float | None = None,
     return apply_mix(*render_buses(brief, seed, duration_s, cancel), brief)
 
 
+@dataclass
+class _Band:
+    """What every bar of one sketch take plays with: its groove, its layers, its random stream."""
+
+    rng: np.random.Generator
+    spb: float  # samples per beat
+    root: int
+    kicks: Any
+    snares: Any
+    hats: Any
+    swing: float
+    layers: dict[str, Any]
+    lead_kind: str
+    followed: Optional[list[Optional[float]]]  # a melody the user gave, one note per beat
+
+
 def render_buses(brief: MusicBrief, seed: int, duration_s: float | None = None,
                  cancel: Optional[threading.Event] = None,
                  progress: Optional[Callable[[float], None]] = None,
@@ -137,28 +154,19 @@ def render_buses(brief: MusicBrief, seed: int, duration_s: float | None = None,
     rng = np.random.default_rng(seed)
     vocab = vocabulary()
     profile = vocab.genre(brief.style.genre)
-    bpm = bpm_of(brief)
     duration = duration_s or brief.duration_s
     n = int(duration * SAMPLE_RATE)
-    beat = 60.0 / bpm
-    spb = beat * SAMPLE_RATE  # samples per beat
+    beat = 60.0 / bpm_of(brief)
     moods = vocab.canonical_all("mood", brief.style.mood)
     progression = MINOR_PROGRESSION if moods & DARK_MOODS or brief.mix.brightness == "dark" else MAJOR_PROGRESSION
     root = 45 + int(rng.integers(0, 7))
     kicks, snares, hats, swing = _groove(brief.tempo.feel or (profile.feel if profile else ""),
                                          profile.family if profile else "")
-    excluded = vocab.excluded(brief.exclude)
-    families = {vocab.family_of(i) for i in brief.palette.instruments}
-    only_some = bool(families) and "other instruments" in excluded
-    layers = {"drums": "drums" not in excluded and (not only_some or "drums" in families),
-              "bass": "bass" not in excluded and (not only_some or "bass" in families),
-              "chords": not only_some or families & {"keys", "guitars", "strings"},
-              "pad": not only_some or "keys" in families, "lead": not only_some or bool(families - {"drums", "bass"})}
-    lead_kind = "square" if "8-bit" in " ".join(brief.palette.production) else "saw"
-
     sections = list(brief.structure.sections) or ["verse"]
     bars_total = max(1, int(round(duration / (4 * beat))))
-    followed = lead_notes(lead, beat, 4 * (bars_total + 1)) if lead else None  # a melody the user gave
+    band = _Band(rng=rng, spb=beat * SAMPLE_RATE, root=root, kicks=kicks, snares=snares, hats=hats, swing=swing,
+                 layers=_layers(brief), lead_kind="square" if "8-bit" in " ".join(brief.palette.production) else "saw",
+                 followed=lead_notes(lead, beat, 4 * (bars_total + 1)) if lead else None)
     mono = np.zeros(n + SAMPLE_RATE)
     pad_bus = np.zeros_like(mono)
     for bar in range(bars_total + 1):
@@ -167,44 +175,66 @@ def render_buses(brief: MusicBrief, seed: int, duration_s: float | None = None,
         if progress is not None:
             progress(bar / (bars_total + 1))
         section = sections[min(len(sections) - 1, bar * len(sections) // max(1, bars_total))]
-        drum_g, bass_g, chord_g, pad_g, lead_g = DENSITY.get(section, DEFAULT_DENSITY)
-        chord = progression[bar % len(progression)]
-        bar_start = bar * 4 * spb
-        if layers["drums"] and drum_g:
-            for pos in kicks:
-                _add(mono, _kick(int(0.4 * SAMPLE_RATE)), int(bar_start + pos * spb), 0.9 * drum_g)
-            for pos in snares:
-                _add(mono, _noise_hit(int(0.2 * SAMPLE_RATE), rng, 0.06, 1500), int(bar_start + pos * spb), 0.35 * drum_g)
-            for i, pos in enumerate(hats):
-                shift = swing * spb if i % 2 else 0
-                _add(mono, _noise_hit(int(0.05 * SAMPLE_RATE), rng, 0.015, 7000), int(bar_start + pos * spb + shift), 0.12 * drum_g)
-        if layers["bass"] and bass_g:
-            for pos in (0.0, 1.5, 2.0, 3.0):
-                note = _tone(_hz(root - 12 + chord[0]), int(0.45 * spb), "saw", rng) * _env(int(0.45 * spb), 0.005, 0.25)
-                _add(mono, note, int(bar_start + pos * spb), 0.3 * bass_g)
-        if layers["chords"] and chord_g:
-            for pos in (0.0, 2.0):
-                length = int(1.8 * spb)
-                stab = sum(_tone(_hz(root + 12 + iv), length, "sine", rng) for iv in chord) / 3
-                _add(mono, stab * _env(length, 0.01, 0.6), int(bar_start + pos * spb), 0.25 * chord_g)
-        if layers["pad"] and pad_g:
-            length = int(4 * spb)
-            pad = sum(_tone(_hz(root + 12 + iv), length, "saw", rng) for iv in chord) / 3
-            _add(pad_bus, pad * _env(length, 0.5, 3.0), int(bar_start), 0.08 * pad_g)
-        if followed is not None:  # the clip's melody, in its own pitch, on every bar
-            for step_i in range(4):
-                note = followed[bar * 4 + step_i]
-                if note is not None:
-                    length = int(0.9 * spb)
-                    _add(mono, _tone(_hz(note), length, lead_kind, rng) * _env(length, 0.01, 0.3),
-                         int(bar_start + step_i * spb), 0.16)
-        elif layers["lead"] and lead_g:
-            for step_i in range(4):
-                note = root + 24 + chord[int(rng.integers(0, 3))]
-                length = int(0.9 * spb)
-                _add(mono, _tone(_hz(note), length, lead_kind, rng) * _env(length, 0.01, 0.3),
-                     int(bar_start + step_i * spb), 0.1 * lead_g)
+        _play_bar(band, mono, pad_bus, bar, progression[bar % len(progression)], DENSITY.get(section, DEFAULT_DENSITY))
     return mono[:n], pad_bus[:n]
+
+
+def _layers(brief: MusicBrief) -> dict[str, Any]:
+    """Which parts play: all of them, less what the brief excludes; with "no other instruments",
+    only the families it names."""
+    vocab = vocabulary()
+    excluded = vocab.excluded(brief.exclude)
+    families = {vocab.family_of(i) for i in brief.palette.instruments}
+    only_some = bool(families) and "other instruments" in excluded
+    return {"drums": "drums" not in excluded and (not only_some or "drums" in families),
+            "bass": "bass" not in excluded and (not only_some or "bass" in families),
+            "chords": not only_some or families & {"keys", "guitars", "strings"},
+            "pad": not only_some or "keys" in families, "lead": not only_some or bool(families - {"drums", "bass"})}
+
+
+def _play_bar(band: _Band, mono: np.ndarray, pad_bus: np.ndarray, bar: int, chord: Any, gains: Any) -> None:
+    drum_g, bass_g, chord_g, pad_g, lead_g = gains
+    rng, spb, root, layers = band.rng, band.spb, band.root, band.layers
+    bar_start = bar * 4 * spb
+    if layers["drums"] and drum_g:
+        for pos in band.kicks:
+            _add(mono, _kick(int(0.4 * SAMPLE_RATE)), int(bar_start + pos * spb), 0.9 * drum_g)
+        for pos in band.snares:
+            _add(mono, _noise_hit(int(0.2 * SAMPLE_RATE), rng, 0.06, 1500), int(bar_start + pos * spb), 0.35 * drum_g)
+        for i, pos in enumerate(band.hats):
+            shift = band.swing * spb if i % 2 else 0
+            _add(mono, _noise_hit(int(0.05 * SAMPLE_RATE), rng, 0.015, 7000), int(bar_start + pos * spb + shift),
+                 0.12 * drum_g)
+    if layers["bass"] and bass_g:
+        for pos in (0.0, 1.5, 2.0, 3.0):
+            note = _tone(_hz(root - 12 + chord[0]), int(0.45 * spb), "saw", rng) * _env(int(0.45 * spb), 0.005, 0.25)
+            _add(mono, note, int(bar_start + pos * spb), 0.3 * bass_g)
+    if layers["chords"] and chord_g:
+        for pos in (0.0, 2.0):
+            length = int(1.8 * spb)
+            stab = sum(_tone(_hz(root + 12 + iv), length, "sine", rng) for iv in chord) / 3
+            _add(mono, stab * _env(length, 0.01, 0.6), int(bar_start + pos * spb), 0.25 * chord_g)
+    if layers["pad"] and pad_g:
+        length = int(4 * spb)
+        pad = sum(_tone(_hz(root + 12 + iv), length, "saw", rng) for iv in chord) / 3
+        _add(pad_bus, pad * _env(length, 0.5, 3.0), int(bar_start), 0.08 * pad_g)
+    _play_lead(band, mono, bar, bar_start, chord, lead_g)
+
+
+def _play_lead(band: _Band, mono: np.ndarray, bar: int, bar_start: float, chord: Any, lead_g: float) -> None:
+    """The clip's melody, in its own pitch, on every bar; else a lead from the chord's notes."""
+    length = int(0.9 * band.spb)
+    if band.followed is not None:
+        for step_i in range(4):
+            note = band.followed[bar * 4 + step_i]
+            if note is not None:
+                _add(mono, _tone(_hz(note), length, band.lead_kind, band.rng) * _env(length, 0.01, 0.3),
+                     int(bar_start + step_i * band.spb), 0.16)
+    elif band.layers["lead"] and lead_g:
+        for step_i in range(4):
+            note = band.root + 24 + chord[int(band.rng.integers(0, 3))]
+            _add(mono, _tone(_hz(note), length, band.lead_kind, band.rng) * _env(length, 0.01, 0.3),
+                 int(bar_start + step_i * band.spb), 0.1 * lead_g)
 
 
 def unmixed(dry: np.ndarray, pad: np.ndarray) -> np.ndarray:
