@@ -30,7 +30,7 @@ def test_a_failing_generation_keeps_the_conversation_and_earlier_takes(failure: 
     first = session.send("house at 124 bpm with piano")
     failed = session.send("make it darker")
     assert message in failed.reply and "earlier takes are still here" in failed.reply
-    assert session.state.rounds[0].takes == first.takes
+    assert session.state.takes_of(session.state.rounds[0].number) == first.takes
     again = session.send("make it brighter")
     assert again.action == "generate" and len(again.takes) == 2
 
@@ -82,10 +82,13 @@ def test_sketch_backend_survives_being_asked_for_a_huge_round(tmp_path: Path, mo
 
 def test_missing_hub_weights_fail_fast_with_a_clear_message(monkeypatch) -> None:
     from assistant.music.musicgen import MusicGenUnavailable
+    from assistant.wording import say
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # offline: a clear error at once, never a wait on the network
-    with pytest.raises(MusicGenUnavailable, match="not on this machine"):
+    with pytest.raises(MusicGenUnavailable) as failed:
         MusicGenModel("facebook/musicgen-small").load()
+    assert failed.value.fact.code == "musicgen_no_weights"  # a coded fact: the music wing writes no words
+    assert "not on this machine" in say(failed.value.fact)
 
 
 def test_old_files_go_in_the_same_pass(tmp_path: Path) -> None:
