@@ -34,8 +34,8 @@ def run_item(item: dict, understand: object) -> tuple[bool, bool, float, str]:
     start = time.perf_counter()
     state, reply = step(state, item["ask"], understand=understand)
     elapsed = time.perf_counter() - start
-    correct = all(e.lower() in reply.text.lower() for e in item["expect"])
-    return correct, state.brief != before, elapsed, reply.text
+    correct = all(e.lower() in reply.reply.lower() for e in item["expect"])
+    return correct, state.brief != before, elapsed, reply.reply
 
 
 def main() -> None:

@@ -194,7 +194,7 @@ def evaluate(items: list[tuple[str, str]], tags: dict[str, tuple[str, int]], llm
         k["placed"] += placed
         if kind == "lyrics":
             c["lyrics"] += 1
-            told = bool(LYRIC_NOTE.search(out.text.replace(prompt, "")))
+            told = bool(LYRIC_NOTE.search(out.reply.replace(prompt, "")))
             c["lyrics_told"] += told
         if kind == "tag_list":
             segments = [s.strip().lower() for s in text.split(",") if s.strip()]

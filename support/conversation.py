@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from assistant.actions import Say
 from assistant.limits import CONVERSATION_FILE_MAX_BYTES
-from assistant.app.session import Session, TurnRecord
+from assistant.app.session import Session, Turn
 from assistant.wording import reply
 
 
@@ -31,7 +31,7 @@ class ConversationSpec(BaseModel):
 
 
 class ExpectationFailed(AssertionError):
-    def __init__(self, turn_index: int, user: str, problems: list[str], records: list[TurnRecord]):
+    def __init__(self, turn_index: int, user: str, problems: list[str], records: list[Turn]):
         self.turn_index, self.user, self.problems, self.records = turn_index, user, problems, records
         super().__init__(f"turn {turn_index + 1} ({user!r}): " + "; ".join(problems))
 
@@ -71,7 +71,7 @@ def _dotted(data: dict[str, Any], path: str) -> Any:
     return data
 
 
-def check(record: TurnRecord, expect: dict[str, Any], previous: Optional[TurnRecord]) -> list[str]:
+def check(record: Turn, expect: dict[str, Any], previous: Optional[Turn]) -> list[str]:
     """`previous` is the last turn that generated, for seed comparisons."""
     problems: list[str] = []
     text, prompt = record.reply.lower(), (record.prompt or "").lower()
@@ -135,10 +135,10 @@ def check(record: TurnRecord, expect: dict[str, Any], previous: Optional[TurnRec
 
 
 def run_conversation(spec: ConversationSpec, make_session: Callable[[dict[str, Any]], Session],
-                     strict: bool = True) -> list[TurnRecord]:
+                     strict: bool = True) -> list[Turn]:
     """Run every turn; raise ExpectationFailed at the first turn that misses its expectations."""
     session = make_session(spec.settings)
-    records: list[TurnRecord] = []
+    records: list[Turn] = []
     for index, turn in enumerate(spec.turns):
         record = session.do(Say(text=turn.user, clip=turn.audio))
         generated = [r for r in records if r.action == "generate"]

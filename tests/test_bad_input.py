@@ -74,15 +74,15 @@ def test_fuzz_step_keeps_the_state_valid(messages: list[str]) -> None:
         state, reply = step(state, message)
         MusicBrief.model_validate(state.brief.model_dump())  # every value still passes the schema
         State.model_validate(state.model_dump())
-        assert reply.text.strip() and reply.action in ("ask", "generate", "answer")
+        assert reply.reply.strip() and reply.action in ("ask", "generate", "answer")
 
 
 @pytest.mark.parametrize("message", ["house at " + "9" * 400 + " bpm", "house, " + "9" * 400 + " seconds long",
                                      "house at 120.00000000001 bpm", "make " + "9" * 40 + " takes of house"])
 def test_a_number_too_long_to_be_one_is_refused_in_words(message: str) -> None:
     state, out = step(State(), message)  # 400 nines parsed as inf, and round(inf) raised
-    assert "numbers written out plainly" in out.text
-    assert state.brief.tempo.bpm is None and state.brief.duration_s == 10 and len(out.text) < 400
+    assert "numbers written out plainly" in out.reply
+    assert state.brief.tempo.bpm is None and state.brief.duration_s == 10 and len(out.reply) < 400
 
 
 def test_combining_marks_are_collapsed_before_reading() -> None:

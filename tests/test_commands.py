@@ -12,12 +12,12 @@ def generated() -> State:
 
 def test_play_take_keeps_nothing() -> None:
     state, out = step(generated(), "play take 1")
-    assert out.action == "answer" and state.kept_seed is None and "take 1" in out.text.lower()
+    assert out.action == "answer" and state.kept_seed is None and "take 1" in out.reply.lower()
 
 
 def test_play_a_take_that_does_not_exist_says_so() -> None:
     state, out = step(generated(), "play take 4")
-    assert state.kept_seed is None and "4" in out.text
+    assert state.kept_seed is None and "4" in out.reply
 
 
 def test_keep_still_keeps() -> None:
@@ -35,4 +35,4 @@ def test_try_again_after_stop_runs_the_brief_again() -> None:
 
 def test_more_variations_before_any_round_still_says_there_are_no_takes() -> None:
     _, out = step(State(), "more variations")
-    assert out.action == "answer" and "no takes" in out.text
+    assert out.action == "answer" and "no takes" in out.reply

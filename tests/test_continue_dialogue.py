@@ -12,7 +12,7 @@ def test_continue_this_starts_a_round_that_continues_the_clip() -> None:
     rnd = state.last_round
     assert out.action == "generate" and rnd.continues.clip_id == CLIP.clip_id and rnd.extend_s == 20.0
     assert state.brief.duration_s == 28.0 and state.brief.melody is None  # the clip starts the take; no melody
-    assert "Your clip (8 s) continued from its end at 8 s for 20 s more (28 s in all), 2 takes" in out.text
+    assert "Your clip (8 s) continued from its end at 8 s for 20 s more (28 s in all), 2 takes" in out.reply
 
 
 def test_a_style_named_with_the_clip_is_the_brief() -> None:
@@ -40,19 +40,19 @@ def test_continue_my_clip_uses_the_last_clip_sent() -> None:
 
 def test_continue_my_clip_with_no_clip_says_how() -> None:
     state, out = step(State(), "continue my clip")
-    assert out.action == "answer" and "Send the clip with your message" in out.text
+    assert out.action == "answer" and "Send the clip with your message" in out.reply
 
 
 def test_a_refused_clip_with_continue_this_is_only_refused() -> None:
     state, _ = step(State(), "house at 124 bpm, go")
     refused = HeardClip(refused="empty")
     after, out = act(state, Say(text="continue this", heard=refused))
-    assert out.action == "answer" and out.text == "That clip is empty." and len(after.rounds) == 1
+    assert out.action == "answer" and out.reply == "That clip is empty." and len(after.rounds) == 1
 
 
 def test_a_clip_too_long_to_continue_is_refused() -> None:
     state, out = act(State(), Say(text="continue this by 175 seconds", heard=CLIP))
-    assert out.action == "answer" and "at most 180 s" in out.text and not state.rounds
+    assert out.action == "answer" and "at most 180 s" in out.reply and not state.rounds
 
 
 def test_new_song_follow_this_keeps_the_clip_as_the_melody() -> None:

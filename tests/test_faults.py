@@ -30,7 +30,7 @@ def test_a_failing_generation_keeps_the_conversation_and_earlier_takes(failure: 
     first = session.send("house at 124 bpm with piano")
     failed = session.send("make it darker")
     assert message in failed.reply and "earlier takes are still here" in failed.reply
-    assert session.state.rounds[0].takes == first.takes
+    assert session.state.takes_of(session.state.rounds[0].number) == first.takes
     again = session.send("make it brighter")
     assert again.action == "generate" and len(again.takes) == 2
 

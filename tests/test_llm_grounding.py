@@ -75,8 +75,8 @@ def test_commands_and_values_never_reach_the_model(message: str) -> None:
     llm = ScriptedLLM()
     _, [reply] = run(llm, message)
     assert llm.history == []
-    assert "loss" not in reply.text and "I took" not in reply.text
-    assert "I didn't find anything about the music" not in reply.text
+    assert "loss" not in reply.reply and "I took" not in reply.reply
+    assert "I didn't find anything about the music" not in reply.reply
 
 
 @pytest.mark.parametrize("failure", [LLMError("timed out"), LLMError("the model failed"), RuntimeError("boom")])
@@ -93,7 +93,7 @@ def test_exceptions_and_timeouts_fall_back_to_the_rules(failure: Exception) -> N
 def test_off_topic_replies_are_always_the_template_even_with_the_llm_on() -> None:
     llm = ScriptedLLM().enqueue('{"kind": "other"}', "I'm a music AI, and I'm 20 years old.")
     _, [reply] = run(llm, "blorp zint quaxle")
-    assert reply.text.startswith("I'm here to shape music")
+    assert reply.reply.startswith("I'm here to shape music")
     assert all("20 years" not in str(m) for m in llm.history)  # the model was never asked to write it
 
 

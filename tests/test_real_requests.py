@@ -108,7 +108,7 @@ def test_the_key_reaches_the_metadata_and_is_explained() -> None:
     state, out = first_turn("dark techno at 130 bpm in d minor, just go")
     assert state.brief.style.key == "d minor" and "key: d minor" in out.prompt
     state, out = step(state, "why this key?")
-    assert "d minor" in out.text and "you asked for" in out.text.lower()
+    assert "d minor" in out.reply and "you asked for" in out.reply.lower()
 
 
 # 3. Lyrics and structure tags.
@@ -133,7 +133,7 @@ def test_lyric_words_are_not_read_as_music() -> None:
 
 def test_a_lyric_paste_is_told_once_that_musicgen_cannot_sing() -> None:
     _, out = first_turn(SONG)
-    assert len(re.findall(r"can't sing", out.text)) == 1
+    assert len(re.findall(r"can't sing", out.reply)) == 1
 
 
 def test_no_lyric_line_reaches_the_prompt() -> None:
@@ -147,7 +147,7 @@ def test_untagged_lyrics_are_recognised() -> None:
     lyrics = "walking down the road at night\nthe stars are out and so am I\nyou said you'd call me back\n" \
              "but the phone is dead and so are we"
     state, out = first_turn(lyrics)
-    assert out.action == "ask" and "can't sing" in out.text
+    assert out.action == "ask" and "can't sing" in out.reply
 
 
 # 4. Names after a reference phrase are one unit.
@@ -163,12 +163,12 @@ def test_an_unknown_name_is_never_read_word_by_word(text: str, name: str) -> Non
     assert "toms" not in brief.palette.instruments and not {"joy", "young", "love"} & set(brief.style.mood)
     assert brief.style.genre != "disco"
     if brief.style.genre is None:
-        assert f"I don't know {name}'s sound" in out.text and out.asks_about == ["style"]
+        assert f"I don't know {name}'s sound" in out.reply and out.asks_about == ["style"]
 
 
 def test_a_known_artist_is_still_described() -> None:
     state, out = first_turn("in the style of Daft Punk")
-    assert "I can't imitate an artist" in out.text and state.brief.style.genre
+    assert "I can't imitate an artist" in out.reply and state.brief.style.genre
 
 
 def test_capitals_of_a_tag_list_are_not_names() -> None:
@@ -184,7 +184,7 @@ def test_capitals_of_a_tag_list_are_not_names() -> None:
 ])
 def test_a_subject_or_a_title_is_a_request(text: str, theme) -> None:
     state, out = first_turn(text)
-    assert out.action == "ask" and out.asks_about == ["style"] and "I'm here to shape music" not in out.text
+    assert out.action == "ask" and out.asks_about == ["style"] and "I'm here to shape music" not in out.reply
     if theme:
         assert state.brief.theme == theme
 
@@ -292,8 +292,8 @@ def test_new_song_then_the_apps_own_example_asks_the_style() -> None:
     state, _ = first_turn("techno at 130 bpm, just go")
     state, _ = step(state, "New song")
     state, out = step(state, "make a cool song")
-    assert out.action == "ask" and out.asks_about == ["style"] and "I'm here to shape music" not in out.text
-    assert ".." not in out.text and state.brief.theme is None
+    assert out.action == "ask" and out.asks_about == ["style"] and "I'm here to shape music" not in out.reply
+    assert ".." not in out.reply and state.brief.theme is None
 
 
 def test_a_number_after_by_or_like_is_no_name() -> None:

@@ -67,7 +67,7 @@ def test_a_number_inside_a_name_is_no_tempo() -> None:
 
 def test_an_artist_is_described_in_one_line_and_never_named_to_musicgen() -> None:
     state, reply = step(State(), "a track like daft punk")
-    assert "I can't imitate an artist" in reply.text and "124 BPM" not in reply.prompt  # bpm of the sound: 123
+    assert "I can't imitate an artist" in reply.reply and "124 BPM" not in reply.prompt  # bpm of the sound: 123
     assert "daft" not in reply.prompt.lower() and names_in(reply.prompt) == []
     assert {"style.genre", "style.mood", "tempo.bpm"} <= set(state.inferred_paths)
     assert not set(state.user_paths) & {"style.genre", "style.mood"}  # inferred, never shown as said
@@ -106,4 +106,4 @@ def test_every_glossary_term_is_answered_by_name_and_leaves_the_brief_alone() ->
         state = State()
         state, reply = step(state, f"what is {term}?")
         assert reply.action == "answer" and state.brief == State().brief, term
-        assert "I don't know" not in reply.text and "shape music" not in reply.text, term
+        assert "I don't know" not in reply.reply and "shape music" not in reply.reply, term

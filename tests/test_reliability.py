@@ -44,9 +44,9 @@ def test_a_cancelled_round_writes_nothing_and_never_touches_the_next_round(tmp_p
     assert not slow.is_alive()
     assert _wavs(tmp_path) == before  # the stopped round wrote no file
     third = session.send("make it brighter")
-    rounds = session.state.rounds
-    assert [len(r.takes) for r in rounds] == [2, 2] and rounds[-1].takes[0].path == third.takes[0].path
-    assert rounds[0].takes[0].path == first.takes[0].path
+    takes = [session.state.takes_of(r.number) for r in session.state.rounds]
+    assert [len(t) for t in takes] == [2, 2] and takes[-1][0].path == third.takes[0].path
+    assert takes[0][0].path == first.takes[0].path
     time.sleep(0.5)
     assert _wavs(tmp_path) == before | {Path(t.path).name for t in third.takes}  # nothing late
 
@@ -123,7 +123,7 @@ def test_six_parallel_generations_never_run_more_than_two_at_once(tmp_path: Path
         t.start()
     for t in threads:
         t.join(timeout=60)
-    assert all(len(s.state.rounds[-1].takes) == 2 for s in sessions)
+    assert all(len(s.state.takes_of(s.state.rounds[-1].number)) == 2 for s in sessions)
     assert peak[0] == 2
 
 

@@ -5,14 +5,14 @@ import pytest
 
 from assistant.takes import Take
 from assistant.takes import Analysis
-from assistant.app.session import TurnRecord
+from assistant.app.session import Turn
 from webui.view import chat_messages, take_label
 
 pytestmark = pytest.mark.slow  # imports Gradio (3.5 s)
 
 
-def record(user: str, reply: str = "ok") -> TurnRecord:
-    return TurnRecord(user=user, reply=reply, action="answer", asks_about=[], options=["a", "b"], brief={},
+def record(user: str, reply: str = "ok") -> Turn:
+    return Turn(user=user, reply=reply, action="answer", asks_about=[], options=["a", "b"], brief={},
                       prompt=None, changed=[], filled=[])
 
 

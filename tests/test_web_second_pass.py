@@ -9,17 +9,17 @@ import pytest
 from assistant.actions import EditControls, KeepTake, Say
 from assistant.dialogue.turns import act, step
 from assistant.takes import Take
-from assistant.dialogue.state import State
+from assistant.dialogue.state import State, Turn, with_turn
 
 SLOT_PATH = re.compile(r"\b(?:duration_s|tempo\.bpm|style\.\w+|mix\.\w+|palette\.\w+|structure\.\w+)\b")
 
 
 def rendered(state: State) -> State:
-    """The takes a renderer would have made for the last round."""
+    """The takes a renderer would have made for the last round, recorded with its turn as the session does."""
     rnd = state.last_round
-    rnd.takes = [Take(number=i, seed=s, path=f"/tmp/r{rnd.number}-{i}.wav", duration_s=3.0)
-                 for i, s in enumerate(rnd.seeds, start=1)]
-    return state
+    takes = [Take(number=i, seed=s, path=f"/tmp/r{rnd.number}-{i}.wav", duration_s=3.0)
+             for i, s in enumerate(rnd.seeds, start=1)]
+    return with_turn(state, Turn(reply="", action="generate", round=rnd.number, takes=takes))
 
 
 def a_round(message: str = "jazz trio at 100 bpm, just go") -> State:
@@ -36,7 +36,7 @@ def test_the_form_applies_values_and_never_asks_new_song(edit: EditControls, gen
     state, out = act(state, edit)
     assert out.action == "generate" and "new_or_edit" not in out.asks_about
     assert state.brief.style.genre == genre and state.brief.tempo.bpm == bpm
-    assert "didn't find" not in out.text and not SLOT_PATH.search(out.summary)
+    assert "didn't find" not in out.reply and not SLOT_PATH.search(out.summary)
 
 
 def test_the_form_before_any_round_fills_the_brief() -> None:
@@ -46,7 +46,7 @@ def test_the_form_before_any_round_fills_the_brief() -> None:
 
 def test_an_unchanged_form_says_so() -> None:
     state, out = act(a_round(), EditControls())
-    assert out.action == "answer" and "form" in out.text.lower()
+    assert out.action == "answer" and "form" in out.reply.lower()
 
 
 def test_a_kept_take_keeps_its_number_after_an_edit() -> None:
@@ -62,7 +62,7 @@ def test_a_like_on_an_earlier_round_keeps_it_and_says_so() -> None:
     state, _ = step(state, "a bit faster")
     state = rendered(state)
     state, out = act(state, KeepTake(round=first.number, number=2))
-    assert state.kept_seed == first.seeds[1] and "round 1" in out.text
+    assert state.kept_seed == first.seeds[1] and "round 1" in out.reply
     state, out = step(state, "darker")  # the next edit builds on it, in its place
     assert state.last_round.seeds[1] == first.seeds[1]
 
@@ -75,7 +75,7 @@ def test_keeping_a_take_keeps_the_quick_actions() -> None:
 def test_compare_points_at_the_last_two_takes() -> None:
     state = a_round()
     state, out = step(state, "compare")
-    assert [(t.round, t.number) for t in out.takes] == [(state.last_round.number, 1), (state.last_round.number, 2)]
+    assert [(t.round, t.number) for t in out.shows] == [(state.last_round.number, 1), (state.last_round.number, 2)]
 
 
 def test_compare_after_a_keep_and_an_edit_sets_the_kept_take_against_this_round() -> None:
@@ -84,12 +84,12 @@ def test_compare_after_a_keep_and_an_edit_sets_the_kept_take_against_this_round(
     state, _ = step(state, "a bit faster")
     state = rendered(state)
     state, out = step(state, "compare")
-    assert [(t.round, t.number) for t in out.takes] == [(first, 2), (state.last_round.number, 1)]
+    assert [(t.round, t.number) for t in out.shows] == [(first, 2), (state.last_round.number, 1)]
 
 
 def test_compare_before_any_take_says_so() -> None:
     state, out = step(State(), "compare")
-    assert not out.takes
+    assert not out.shows
 
 
 def test_compare_is_a_quick_action_with_two_takes() -> None:
@@ -101,7 +101,7 @@ def test_compare_is_a_quick_action_with_two_takes() -> None:
 def test_no_slot_path_or_raw_float_reaches_the_user(message: str) -> None:
     state = a_round()
     _, out = step(state, message)
-    for text in (out.text, out.summary, *out.details):
+    for text in (out.reply, out.summary, *out.details):
         assert not SLOT_PATH.search(text), text
         assert "10.0" not in text, text
 
@@ -110,7 +110,7 @@ def test_a_no_op_edit_names_the_value_not_the_prompt() -> None:
     state, _ = step(a_round(), "make it wider")
     state = rendered(state)
     _, out = step(state, "make it wider")
-    assert out.action == "answer" and "bpm:" not in out.text and "wide" in out.text.lower()
+    assert out.action == "answer" and "bpm:" not in out.reply and "wide" in out.reply.lower()
 
 
 def test_new_song_keeps_the_takes_and_length_the_user_set() -> None:
@@ -123,9 +123,9 @@ def test_new_song_keeps_the_takes_and_length_the_user_set() -> None:
 
 def test_instrumental_is_said_once_per_conversation() -> None:
     state, out = step(State(), "a song about my dog")
-    assert "instrumental" in out.text
+    assert "instrumental" in out.reply
     state, out = step(state, "a song about my cat")
-    assert "instrumental" not in out.text
+    assert "instrumental" not in out.reply
 
 
 def test_a_chat_message_is_the_same_as_say() -> None:
@@ -152,8 +152,8 @@ def test_questions_about_a_melody_are_answered() -> None:
     state, _ = act(State(), Say(text="house at 124 bpm, go",
                                 heard=HeardClip(clip_id="abcdef12", seconds=12.0, original_seconds=12.0)))
     state, out = step(state, "why 124?")  # a melody in the brief never breaks "why"
-    assert "124" in out.text
+    assert "124" in out.reply
     state, out = step(state, "why the melody?")
-    assert "your clip, 12 s" in out.text
+    assert "your clip, 12 s" in out.reply
     state, out = step(state, "what did you fill in?")
-    assert "melody your clip, 12 s" in out.text  # said by the user, listed with what they said
+    assert "melody your clip, 12 s" in out.reply  # said by the user, listed with what they said

@@ -17,7 +17,7 @@ from assistant.actions import Say
 from assistant.brief import get_path
 from assistant.wording import describe_value
 from assistant.takes import Take
-from assistant.app.session import Session, TurnRecord
+from assistant.app.session import Session, Turn
 from assistant.wording import reply, reply_list
 
 MAX_HISTORY_MESSAGES = limits.MAX_HISTORY_MESSAGES
@@ -65,14 +65,15 @@ def safe_text(text: str) -> str:
     return re.sub(r"\x00(\d+)\x00", lambda m: links[int(m.group(1))], out)
 
 
-def kept_paths(session: Optional[Session]) -> set[str]:
-    """The kept take's file: the kept seed in the latest round that has it."""
+def kept_takes(session: Optional[Session]) -> set[tuple[int, int]]:
+    """The kept take as (round, number): the kept seed in the latest round that has it (the mark
+    moves with an edit that plays the kept seed again)."""
     if session is None or session.state.kept_seed is None:
         return set()
     for rnd in reversed(session.state.rounds):
-        for take in rnd.takes:
-            if take.seed == session.state.kept_seed and take.path:
-                return {take.path}
+        for take in session.state.takes_of(rnd.number):
+            if take.seed == session.state.kept_seed:
+                return {(rnd.number, take.number)}
     return set()
 
 
@@ -99,11 +100,11 @@ def chat_buttons(on_space: bool) -> list[str]:
 
 
 def find_take(session: Optional[Session], round_number: int, number: int) -> Optional[Take]:
-    rnd = next((r for r in session.state.rounds if r.number == round_number), None) if session else None
-    return rnd.takes[number - 1] if rnd is not None and 1 <= number <= len(rnd.takes) else None
+    takes = session.state.takes_of(round_number) if session else []
+    return takes[number - 1] if 1 <= number <= len(takes) else None
 
 
-def chat_messages(record: TurnRecord, kept: set[str] = frozenset(),
+def chat_messages(record: Turn, kept: frozenset = frozenset(),
                   session: Optional[Session] = None) -> list[gr.ChatMessage]:
     """One turn: the user's words (escaped), a one- or two-line reply, its details folded, then one
     message per take (own player, download and 👍). The options go under the turn's last message;
@@ -113,7 +114,7 @@ def chat_messages(record: TurnRecord, kept: set[str] = frozenset(),
     messages = [gr.ChatMessage(role="user", content=safe_text(record.user))]
     options = [{"label": o, "value": o} for o in record.options]
     summary = record.summary or record.reply
-    shown = [(ref, find_take(session, ref["round"], ref["number"])) for ref in record.shows]
+    shown = [(ref, find_take(session, ref.round, ref.number)) for ref in record.shows]
     shown = [(ref, take) for ref, take in shown if take is not None and take.path]
     messages.append(gr.ChatMessage(role="assistant", content=safe_text(summary),
                                    options=[] if record.takes or shown else options))
@@ -123,12 +124,12 @@ def chat_messages(record: TurnRecord, kept: set[str] = frozenset(),
     if len(shown) == 1:
         ref, take = shown[0]
         messages.append(gr.ChatMessage(role="assistant", options=options, content=take_player(
-            take.path, take_label(take, ref["number"], take.path in kept), take=take, round_number=ref["round"])))
+            take.path, take_label(take, ref.number, (ref.round, ref.number) in kept), take=take, round_number=ref.round)))
     elif len(shown) == 2:
         messages.append(gr.ChatMessage(role="assistant", options=options, content=side_by_side(session, shown, kept)))
     for number, take in enumerate(record.takes, start=1):
         is_last = number == len(record.takes)
-        content = take_player(take.path, take_label(take, number, take.path in kept), take=take,
+        content = take_player(take.path, take_label(take, number, (record.round, number) in kept), take=take,
                               round_number=record.round or 0)
         messages.append(gr.ChatMessage(role="assistant", options=options if is_last else [], content=content))
     return messages
@@ -139,14 +140,14 @@ def file_url(path: str) -> str:
     return "/gradio_api/file=" + quote(str(Path(path).resolve()))
 
 
-def side_by_side(session: Optional[Session], shown: list[tuple[dict[str, int], Take]], kept: set[str]) -> str:
+def side_by_side(session: Optional[Session], shown: list[tuple[Any, Take]], kept: set[tuple[int, int]]) -> str:
     """'compare': two players next to each other, each with its seed and what only its prompt says."""
-    prompts = [set(_phrases(_round_prompt(session, ref["round"]))) for ref, _ in shown]
+    prompts = [set(_phrases(_round_prompt(session, ref.round))) for ref, _ in shown]
     cells = []
     for i, (ref, take) in enumerate(shown):
-        only = [p for p in _phrases(_round_prompt(session, ref["round"])) if p not in prompts[1 - i]]
-        caption = reply("ui_compare_side", number=ref["number"], round=session.state.round_position(ref["round"]) if session else ref["round"],
-                        seed=take.seed, kept=take.path in kept, only=html.escape(", ".join(only)))
+        only = [p for p in _phrases(_round_prompt(session, ref.round)) if p not in prompts[1 - i]]
+        caption = reply("ui_compare_side", number=ref.number, round=session.state.round_position(ref.round) if session else ref.round,
+                        seed=take.seed, kept=(ref.round, ref.number) in kept, only=html.escape(", ".join(only)))
         cells.append(f'<div class="compare-side"><p>{caption}</p><audio controls preload="none" '
                      f'src="{html.escape(file_url(take.path))}"></audio></div>')
     return f'<div class="compare">{"".join(cells)}</div>'
@@ -189,10 +190,10 @@ def player_path(content: Any) -> Optional[str]:
     return None
 
 
-def chat_history(turns: list[TurnRecord], session: Optional[Session]) -> tuple[list[Any], dict[int, tuple[int, int]]]:
+def chat_history(turns: list[Turn], session: Optional[Session]) -> tuple[list[Any], dict[int, tuple[int, int]]]:
     """The whole chat, rebuilt from the turn records (the kept mark moves when another take is
     kept), and chat index -> (round, take number) for a 👍 on a take."""
-    kept = kept_paths(session)
+    kept = kept_takes(session)
     history: list[Any] = []
     takes_at: dict[int, tuple[int, int]] = {}
     for record in turns:
@@ -202,7 +203,7 @@ def chat_history(turns: list[TurnRecord], session: Optional[Session]) -> tuple[l
             takes_at[first_take + number - 1] = (record.round or 0, number)
         if len(record.shows) == 1:  # "play take 1": its player has a 👍 too
             ref = record.shows[0]
-            takes_at[first_take - 1] = (ref["round"], ref["number"])
+            takes_at[first_take - 1] = (ref.round, ref.number)
         history += messages
     return history, takes_at
 
@@ -303,21 +304,23 @@ def backends_text(session: Session | None, llm: str, music: str) -> str:
 
 
 def downloads(session: Session | None) -> list[str]:
-    rounds = [r for r in (session.state.rounds if session else []) if r.takes]
-    return [t.path for t in rounds[-1].takes if t.path and Path(t.path).exists()] if rounds else []
+    takes = [session.state.takes_of(r.number) for r in session.state.rounds] if session else []
+    last = next((t for t in reversed(takes) if t), [])
+    return [t.path for t in last if t.path and Path(t.path).exists()]
 
 
 def rounds_panel(session: Session | None) -> str:
     """Every round of the conversation, newest first: its change, its takes (kept marked), each a link."""
-    rounds = [r for r in (session.state.rounds if session else []) if r.takes]
+    rounds = [(r, session.state.takes_of(r.number)) for r in (session.state.rounds if session else [])]
+    rounds = [(r, takes) for r, takes in rounds if takes]
     if not rounds:
         return reply("ui_no_rounds")
-    kept = kept_paths(session)
+    kept = kept_takes(session)
     lines = []
-    for position, rnd in reversed(list(enumerate(rounds, start=1))):
+    for position, (rnd, takes) in reversed(list(enumerate(rounds, start=1))):
         links = []
-        for take in rnd.takes:
-            text = take_label(take, take.number, take.path in kept)
+        for take in takes:
+            text = take_label(take, take.number, (rnd.number, take.number) in kept)
             if take.path and Path(take.path).exists():
                 links.append(f'<a href="{html.escape(file_url(take.path))}" download="{download_name(take, rnd.number)}">'
                              f"{html.escape(text)}</a>")

@@ -16,42 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Optional, Union
 
-from pydantic import BaseModel, Field
-
 from assistant import limits
 from assistant.dialogue.controls import set_by_user, with_defaults
 from assistant.actions import Action, EditControls, HeardClip, KeepTake, Say
 from assistant.dialogue.turns import act
 from assistant.takes import ChunkFn, DiskFull, Note, ProgressFn, RenderRequest, Take
 from assistant.music import Renderer
-from assistant.dialogue.state import Reply, Settings, State, discard_round
+from assistant.dialogue.state import Settings, State, Turn, discard_round, with_turn  # Turn: the web app and support name it from here
+
 from assistant.understanding.understand import Understanding
 from assistant.facts import Fact, fact
 from assistant.wording import reply as reply_text, say
 
 log = logging.getLogger(__name__)
-
-
-class TurnRecord(BaseModel):
-    """The public per-turn record (CLI --json, tests)."""
-
-    user: str
-    reply: str
-    action: str
-    asks_about: list[str]
-    options: list[str]
-    brief: dict[str, Any]
-    prompt: Optional[str]
-    changed: list[str]
-    filled: list[str]
-    takes: list[Take] = Field(default_factory=list)  # the one shape of a take, as the state keeps it
-    seeds: list[int] = Field(default_factory=list)
-    notices: list[str] = Field(default_factory=list)
-    summary: str = ""  # what a chat shows: one or two lines
-    details: list[str] = Field(default_factory=list)  # folded in a chat: prompt, filled values, seeds, analysis
-    round: Optional[int] = None  # the round this turn made, when it made one
-    stopped: bool = False
-    shows: list[dict[str, int]] = Field(default_factory=list)  # takes the reply points at: {round, number}
 
 
 @dataclass
@@ -76,7 +53,7 @@ class Audio:
 class Finished:
     """A turn is done; its record is in `Session.records` already."""
 
-    record: "TurnRecord"
+    record: Turn
 
 
 TurnEvent = Union[Progress, Audio, Finished]
@@ -88,7 +65,7 @@ class Ticket:
 
     action: Action
     done: threading.Event = field(default_factory=threading.Event)
-    record: Optional["TurnRecord"] = None
+    record: Optional[Turn] = None
 
 
 class Session:
@@ -109,7 +86,7 @@ class Session:
         self.understand = understand
         self.music = music
         self.conversation_id = uuid.uuid4().hex[:12]  # the folder of this conversation's WAVs
-        self.records: list[TurnRecord] = []  # every finished turn, in order: what a chat is drawn from
+        self._deferred_controls: list[tuple[Any, Any]] = []  # sliders moved while a turn ran: applied after it
         self._cancel = threading.Event()  # the running turn's: set by Stop or by a timeout
         self._lock = threading.Lock()  # guards the queue, the worker and the listeners
         self._waiting: deque[Ticket] = deque()
@@ -127,9 +104,25 @@ class Session:
                 self.state = with_defaults(self.state, takes=takes, duration_s=duration_s)
 
     def set_by_user(self, takes: Any = None, duration_s: Any = None) -> None:
-        """A control the user set outside the chat (a slider): it wins like words in the chat."""
+        """A control the user set outside the chat (a slider): it wins like words in the chat. While
+        a turn runs, it applies when that turn's state is in (so neither undoes the other)."""
         with self._lock:
+            if self._running is not None:
+                self._deferred_controls.append((takes, duration_s))
             self.state = set_by_user(self.state, takes=takes, duration_s=duration_s)
+
+    @property
+    def records(self) -> list[Turn]:
+        """Every finished turn, in order (the state's log): what a chat is drawn from."""
+        return self.state.turns
+
+    def _commit(self, state: State) -> None:
+        """The one place a turn's state comes in, with the lock held: controls the user moved
+        meanwhile are applied on top."""
+        for takes, duration_s in self._deferred_controls:
+            state = set_by_user(state, takes=takes, duration_s=duration_s)
+        self._deferred_controls = []
+        self.state = state
 
     # --- the queue ---------------------------------------------------------------------------
     def post(self, action: Action, run: bool = True) -> Ticket:
@@ -156,8 +149,7 @@ class Session:
     def carry_over(self, earlier: "Session") -> None:
         """A new backend keeps the conversation so far: its state (with this session's settings) and its turns."""
         with self._lock:
-            self.state = earlier.state.model_copy(update={"settings": self.state.settings})
-            self.records = list(earlier.records)
+            self.state = earlier.state.model_copy(update={"settings": self.state.settings})  # its turns too
             self._kept_files, self._clips = list(earlier._kept_files), dict(earlier._clips)
 
     def stop(self) -> None:
@@ -209,12 +201,12 @@ class Session:
                         yield None
 
     def send(self, message: str, progress: Optional[ProgressFn] = None,
-             on_chunk: Optional[ChunkFn] = None) -> TurnRecord:
+             on_chunk: Optional[ChunkFn] = None) -> Turn:
         """One chat message, waited for: the CLI and the tests. `progress` and `on_chunk` hear it."""
         return self.do(Say(text=message if isinstance(message, str) else str(message or "")), progress, on_chunk)
 
     def do(self, action: Action, progress: Optional[ProgressFn] = None,
-           on_chunk: Optional[ChunkFn] = None) -> TurnRecord:
+           on_chunk: Optional[ChunkFn] = None) -> Turn:
         """Post one turn and wait for its record."""
         with self.listening() as events:
             ticket = self.post(action)
@@ -237,9 +229,9 @@ class Session:
         for events in listeners:
             events.put(event)
 
-    def _finish(self, ticket: Ticket, record: TurnRecord) -> None:
-        """Called with the lock held: the record joins the conversation, then listeners hear of it."""
-        self.records.append(record)
+    def _finish(self, ticket: Ticket, record: Turn) -> None:
+        """Called with the lock held: the record joins the conversation's log, then listeners hear of it."""
+        self.state = with_turn(self.state, record)
         ticket.record = record
         ticket.done.set()
         for events in self._listeners:
@@ -262,11 +254,10 @@ class Session:
                 self._running = None
                 self._finish(ticket, record)
 
-    def _answer_only(self, action: Action, text: str) -> TurnRecord:
+    def _answer_only(self, action: Action, text: str) -> Turn:
         """A turn the dialogue never saw (stopped, refused, failed): the user's words and one line."""
-        return TurnRecord(user=self.user_text(action), reply=text, summary=text, action="answer", asks_about=[],
-                          options=[], brief=self.state.brief.model_dump(mode="json"), prompt=None, changed=[],
-                          filled=[])
+        return Turn(user=self.user_text(action), reply=text, summary=text, action="answer",
+                    brief=self.state.brief.model_dump(mode="json"))
 
     # --- one turn ----------------------------------------------------------------------------
     def user_text(self, action: Action) -> str:
@@ -281,7 +272,7 @@ class Session:
         text = action.text[: limits.MAX_MESSAGE_CHARS]
         return f"{text} {reply_text('ui_user_clip')}".strip() if action.clip or action.heard else text
 
-    def _turn(self, action: Action, cancel: threading.Event) -> TurnRecord:
+    def _turn(self, action: Action, cancel: threading.Event) -> Turn:
         started = time.perf_counter()
 
         def progress(fraction: float, label: Any) -> None:
@@ -297,13 +288,15 @@ class Session:
         if isinstance(action, Say) and action.clip:
             action = action.model_copy(update={"clip": None, "heard": self._hear(action.clip, action.upload)})
         kept_before = self.state.kept
-        self.state, reply = act(self.state, action, understand=self.understand)
+        state, reply = act(self.state, action, understand=self.understand)
+        with self._lock:
+            self._commit(state)
         takes: list[Take] = []
         if self.state.kept not in (None, kept_before):
             self._remember_kept(self.state.kept)
         if reply.action == "generate" and self.music is not None:
             takes, reply = self._generate(reply, cancel, progress, on_chunk)
-        return self.record(user, reply, takes)
+        return self._completed(user, reply, takes)
 
     def _hear(self, path: str, upload: bool = False) -> HeardClip:
         """Read a clip that came with a message (safely: assistant.music.clips); keep its audio here,
@@ -335,8 +328,8 @@ class Session:
     def _remember_kept(self, ref: Any) -> None:
         """The kept take's own file is protected from the disk limits (its later re-mixes are not);
         the last MAX_KEPT_PER_CONVERSATION keeps of this conversation, across its songs."""
-        rnd = next((r for r in self.state.rounds if r.number == ref.round), None)
-        path = rnd.takes[ref.number - 1].path if rnd and len(rnd.takes) >= ref.number else None
+        takes = self.state.takes_of(ref.round)
+        path = takes[ref.number - 1].path if len(takes) >= ref.number else None
         if path and path not in self._kept_files:
             self._kept_files = [*self._kept_files, path][-limits.MAX_KEPT_PER_CONVERSATION:]
             if self.music is not None:
@@ -351,8 +344,8 @@ class Session:
     def _extend(self, rnd: Any, cancel: threading.Event, progress: Optional[ProgressFn]
                 ) -> Optional[tuple[list[Take], list[Note]]]:
         """'extend take 2': that take, continued; None when it can't be (then the round is generated)."""
-        source = next((r for r in self.state.rounds if r.number == rnd.extends.round), None)
-        take = source.takes[rnd.extends.number - 1] if source and len(source.takes) >= rnd.extends.number else None
+        source = self.state.takes_of(rnd.extends.round)
+        take = source[rnd.extends.number - 1] if len(source) >= rnd.extends.number else None
         extend = getattr(self.music, "extend_take", None)
         if take is None or extend is None:
             return None
@@ -375,11 +368,11 @@ class Session:
                ) -> Optional[tuple[list[Take], list[Note]]]:
         """A mix-only edit re-mixes the takes it edits (instantly); None when that can't be done."""
         rnd = self.state.rounds[-1]
-        source = next((r for r in self.state.rounds if r.number == rnd.remix_of), None)
-        if source is None:
+        if not any(r.number == rnd.remix_of for r in self.state.rounds):
             return None
         try:
-            return self.music.remix_round(self._request(), source.takes, folder_name=self.conversation_id,
+            return self.music.remix_round(self._request(), self.state.takes_of(rnd.remix_of),
+                                          folder_name=self.conversation_id,
                                           cancel=cancel, progress=progress)
         except InterruptedError:
             raise
@@ -387,8 +380,8 @@ class Session:
             log.exception("re-mix failed")
             return None
 
-    def _generate(self, reply: Reply, cancel: threading.Event, progress: Optional[ProgressFn],
-                  on_chunk: Optional[ChunkFn]) -> tuple[list[Take], Reply]:
+    def _generate(self, reply: Turn, cancel: threading.Event, progress: Optional[ProgressFn],
+                  on_chunk: Optional[ChunkFn]) -> tuple[list[Take], Turn]:
         number = self.state.rounds[-1].number
         timed_out = threading.Event()
 
@@ -419,10 +412,11 @@ class Session:
                 done = ""
             note = " ".join([done, *(say(fact(f"note_{n.kind}", **n.values)) for n in notes)]).strip()
         except InterruptedError:
-            self.state = discard_round(self.state, number)
+            with self._lock:
+                self.state = discard_round(self.state, number)
             text = reply_text("timed_out", limit=limits.GENERATION_TIMEOUT_S) if timed_out.is_set() \
                 else reply_text("stopped")
-            return [], reply.model_copy(update={"text": text, "summary": text, "details": [], "options": [],
+            return [], reply.model_copy(update={"reply": text, "summary": text, "details": [], "options": [],
                                                 "action": "answer", "stopped": True})
         except DiskFull as full:  # only kept takes are left on the disk: this conversation is refused, in words
             note, failed = reply_text("disk_full", held=full.held, limit=f"{full.limit_mb:g}"), True
@@ -434,11 +428,9 @@ class Session:
             note, failed = reply_text("generation_failed", error=f"{type(err).__name__}: {err}"), True
         finally:
             timer.cancel()
-        for rnd in self.state.rounds:  # the round that started this generation, whatever came after
-            if rnd.number == number:
-                rnd.takes = takes
+        reply = reply.model_copy(update={"round": number if takes else None})  # its takes are recorded with it
         if note:
-            update: dict[str, Any] = {"text": f"{reply.text} {note}", "details": [*reply.details, note]}
+            update: dict[str, Any] = {"reply": f"{reply.reply} {note}", "details": [*reply.details, note]}
             if failed:
                 update.update(summary=f"{reply.summary} {note}", options=[])
             elif self.music.unavailable != unavailable_before:  # said once, plainly
@@ -446,12 +438,9 @@ class Session:
             reply = reply.model_copy(update=update)
         return takes, reply
 
-    def record(self, message: str, reply: Reply, takes: list[Take]) -> TurnRecord:
-        return TurnRecord(
-            user=message, reply=reply.text, action=reply.action, asks_about=reply.asks_about,
-            options=reply.options, brief=self.state.brief.model_dump(mode="json"), prompt=reply.prompt,
-            changed=reply.changed, filled=reply.filled, seeds=reply.seeds, notices=reply.notices,
-            summary=reply.summary or reply.text, details=reply.details, stopped=reply.stopped,
-            round=self.state.rounds[-1].number if takes and self.state.rounds else None,
-            takes=takes, shows=[t.model_dump() for t in reply.takes],
-        )
+    def _completed(self, user: str, turn: Turn, takes: list[Take]) -> Turn:
+        """The dialogue's turn as the log keeps it: the user's words as shown, the brief after it,
+        and the takes its round made (recorded here once: the log is where takes are kept)."""
+        return turn.model_copy(update={"user": user, "brief": self.state.brief.model_dump(mode="json"),
+                                       "summary": turn.summary or turn.reply, "takes": takes,
+                                       "round": turn.round if takes else None})

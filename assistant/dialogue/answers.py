@@ -131,10 +131,12 @@ def _provenance(state: State, path: str) -> str:
     value = describe_value(get_path(state.brief, path))
     if path in state.user_paths:
         return reply("answer_said", value=value, label=label(path))
-    if path in state.inferred_paths:
+    source = state.sources.get(path)
+    if source is not None and source.kind == "inferred":
         return reply("answer_inferred", value=value, label=label(path),
-                     source=", ".join(state.inferred_from) or "your request")
-    return reply("answer_filled", value=value, label=label(path), genre=state.brief.style.genre or "default")
+                     source=source.origin or reply("answer_source_request"))
+    return reply("answer_filled", value=value, label=label(path),
+                 genre=state.brief.style.genre or reply("answer_source_default"))
 
 
 FIELD_WORDS = {"instruments": "palette.instruments", "instrument": "palette.instruments", "sounds": "palette.instruments",
@@ -170,7 +172,7 @@ def _filled(state: State) -> Answer:
         return "; ".join(f"{label(p)} {describe_value(get_path(state.brief, p))}" for p in paths)
     if not state.filled_paths:
         return Answer(topic="filled", text=reply("answer_nothing_filled", said=values(state.user_paths)))
-    return Answer(topic="filled", text=reply("answer_filled_list", genre=state.brief.style.genre or "default",
+    return Answer(topic="filled", text=reply("answer_filled_list", genre=state.brief.style.genre or reply("answer_source_default"),
                                              filled=values(state.filled_paths), said=values(state.user_paths),
                                              inferred=values(state.inferred_paths)))
 

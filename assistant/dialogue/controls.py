@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, Optional
 
-from assistant.brief import LEAF_PATHS, with_value
+from assistant.brief import with_value
 from assistant.limits import DURATION_MAX_S, DURATION_MIN_S, MAX_TAKES
 from assistant.dialogue.state import State
 
@@ -20,9 +20,10 @@ def set_by_user(state: State, takes: Optional[Any] = None, duration_s: Optional[
         update["said_settings"] = sorted({*state.said_settings, "takes"})
     if seconds is not None:
         update["brief"] = with_value(state.brief, "duration_s", seconds)
-        update["user_paths"] = [p for p in LEAF_PATHS if p in state.user_paths or p == "duration_s"]
-        update["filled_paths"] = [p for p in state.filled_paths if p != "duration_s"]
-    return state.model_copy(update=update)
+    changed = state.model_copy(update=update)
+    if seconds is not None:
+        changed.set_sources(["duration_s"], "said")
+    return changed
 
 
 def with_defaults(state: State, takes: Optional[Any] = None, duration_s: Optional[Any] = None) -> State:

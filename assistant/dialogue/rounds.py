@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Optional
 
 from assistant.wording import label
-from assistant.brief import LEAF_PATHS, Melody, MusicBrief, diff, get_path
+from assistant.brief import Melody, MusicBrief, diff, get_path
+from assistant.limits import SEED_MAX
 from assistant.wording import describe_change, describe_value
 from assistant.dialogue.fill import fill_gaps
 from assistant.dialogue.quick_actions import quick_actions
 from assistant.prompt.render import generation_windows, negative_prompt, render_prompt, sections_that_fit
-from assistant.dialogue.state import Reply, Round, State, TakeRef
+from assistant.dialogue.state import Round, State, TakeRef, Turn
 from assistant.wording import reply
 
 
@@ -19,11 +20,11 @@ def remixable(state: State, changed: list[str]) -> bool:
     mix effects, and a full render is one click away."""
     last = state.last_round
     return bool(changed) and all(p.startswith("mix.") for p in changed) and last is not None \
-        and bool(last.takes) and len(last.takes) == len(last.seeds)
+        and len(state.takes_of(last.number)) == len(last.seeds) > 0
 
 
 def seeds_from(seed: int, count: int) -> list[int]:
-    return [(seed + i) % 2**32 for i in range(count)]
+    return [(seed + i) % (SEED_MAX + 1) for i in range(count)]
 
 
 def same_seeds(state: State) -> list[int]:
@@ -43,7 +44,7 @@ def same_seeds(state: State) -> list[int]:
 def start_round(state: State, seeds: Optional[list[int]], notices: Optional[list[str]] = None,
                 before: Optional[MusicBrief] = None, lead: str = "", remix_of: Optional[int] = None,
                 extends: Optional[TakeRef] = None, extend_s: float = 0.0,
-                continues: Optional[Melody] = None, keep_clip: bool = True) -> tuple[State, Reply]:
+                continues: Optional[Melody] = None, keep_clip: bool = True) -> tuple[State, Turn]:
     """A new round of the brief. A round after a clip's continuation continues the clip again (an
     edit of it keeps the clip at its start), unless it extends or re-mixes a take or drops the clip."""
     notices = notices or []
@@ -55,7 +56,7 @@ def start_round(state: State, seeds: Optional[list[int]], notices: Optional[list
     state.brief = brief
     if continues is not None:
         extend_s = round(max(1.0, brief.duration_s - continues.seconds), 2)
-    state.filled_paths = [p for p in LEAF_PATHS if p in filled or p in state.filled_paths]
+    state.set_sources(filled, "filled", brief.style.genre)
     if seeds is None:
         seeds = (seeds_from(brief.seed, state.settings.takes) if brief.seed is not None
                  else state.derived_seeds(state.settings.takes))
@@ -78,7 +79,7 @@ def start_round(state: State, seeds: Optional[list[int]], notices: Optional[list
     summary = " ".join(p for p in [lead, *notices, headline] if p)
     if continues is not None or extends is not None:  # what was continued, from where, is the news
         parts.append(headline)
-    return state, Reply(text=" ".join(p for p in [*parts, *details] if p), action="generate", changed=changed,
+    return state, Turn(reply=" ".join(p for p in [*parts, *details] if p), action="generate", changed=changed,
                         filled=filled, prompt=prompt, seeds=seeds, notices=notices, summary=summary,
                         details=details, options=quick_actions(brief, remix=remix_of is not None, takes=len(seeds)))
 

@@ -1,4 +1,4 @@
-"""The conversation policy: a pure `step(state, message) -> (state, Reply)`.
+"""The conversation policy: a pure `step(state, message) -> (state, Turn)`.
 
 It decides (ask, generate or answer) from what the deterministic reader found; an optional
 LLM only adds grounded proposals and wording (assistant.understanding.understand), never the decision.
@@ -27,15 +27,15 @@ from assistant.dialogue.questions import (Question, build_question, conflict_que
                                  ready_to_generate)
 from assistant.prompt.render import render_prompt
 from assistant.dialogue.quick_actions import quick_actions
-from assistant.dialogue.state import Reply, State, TakeRef, new_song_state
+from assistant.dialogue.state import State, TakeRef, Turn, new_song_state
 from assistant.facts import fact
 from assistant.wording import reply, reply_list, say
 from assistant.understanding.understand import Understanding
-from assistant.dialogue.update import apply_extraction
+from assistant.dialogue.update import Update, apply_extraction
 
 
 
-def act(state: State, action: Action, understand: Optional[Understanding] = None) -> tuple[State, Reply]:
+def act(state: State, action: Action, understand: Optional[Understanding] = None) -> tuple[State, Turn]:
     """One turn of any kind: a chat message, a 👍 on a take, or an edit of the brief's controls."""
     if isinstance(action, KeepTake):
         return keep_take(state.model_copy(deep=True), action.round, action.number)
@@ -46,7 +46,7 @@ def act(state: State, action: Action, understand: Optional[Understanding] = None
     return step(state, action.text, understand=understand)
 
 
-def with_clip(state: State, text: str, heard: HeardClip, understand: Optional[Understanding]) -> tuple[State, Reply]:
+def with_clip(state: State, text: str, heard: HeardClip, understand: Optional[Understanding]) -> tuple[State, Turn]:
     """A message with a clip: a clip kept becomes the melody the takes follow (an edit after a round,
     same seeds), or with "continue this" the start of every take; a refused one is said, and the
     words of the message are read as always."""
@@ -65,7 +65,7 @@ def with_clip(state: State, text: str, heard: HeardClip, understand: Optional[Un
             if cut else []
         return _continue_clip(state, text, clip, notices)
     state.brief = state.brief.model_copy(update={"melody": clip})
-    _record_user_paths(state, ["melody"], [])
+    state.set_sources(["melody"], "said")
     notices = [reply("melody_set", seconds=f"{heard.seconds:.0f}")]
     if cut:
         notices.append(reply("clip_cut", seconds=f"{heard.original_seconds:.0f}", limit=f"{MELODY_MAX_S:g}"))
@@ -74,7 +74,7 @@ def with_clip(state: State, text: str, heard: HeardClip, understand: Optional[Un
         state, out = step(state, text, understand)
         if state.brief.melody is None:  # "new song, follow this": the new song follows the clip
             state.brief = state.brief.model_copy(update={"melody": clip})
-            _record_user_paths(state, ["melody"], [])
+            state.set_sources(["melody"], "said")
             if out.action == "generate" and state.last_round is not None:
                 state.last_round.brief = state.last_round.brief.model_copy(update={"melody": clip})
         if out.action == "generate" and state.last_round is not None:
@@ -87,13 +87,13 @@ def with_clip(state: State, text: str, heard: HeardClip, understand: Optional[Un
     return _decide(state, notices)
 
 
-def _lead(out: Reply, text: str) -> Reply:
+def _lead(out: Turn, text: str) -> Turn:
     """A reply with a line before it, in the chat's summary too."""
-    return out.model_copy(update={"text": f"{text} {out.text}", "summary": f"{text} {out.summary or out.text}",
+    return out.model_copy(update={"reply": f"{text} {out.reply}", "summary": f"{text} {out.summary or out.reply}",
                                   "notices": [text, *out.notices]})
 
 
-def step(state: State, message: str, understand: Optional[Understanding] = None) -> tuple[State, Reply]:
+def step(state: State, message: str, understand: Optional[Understanding] = None) -> tuple[State, Turn]:
     """One user turn. `understand` is an optional assistant.understanding.understand.Understanding (LLM helper).
 
     Never raises on any string: bad input gets a specific answer and the brief keeps its values.
@@ -101,7 +101,7 @@ def step(state: State, message: str, understand: Optional[Understanding] = None)
     message = message if isinstance(message, str) else str(message or "")
     state, out = _step(state.model_copy(deep=True), message, understand)
     if len(message) > MAX_MESSAGE_CHARS:
-        out = out.model_copy(update={"text": f"{reply('truncated', limit=MAX_MESSAGE_CHARS)} {out.text}"})
+        out = out.model_copy(update={"reply": f"{reply('truncated', limit=MAX_MESSAGE_CHARS)} {out.reply}"})
     return state, out
 
 
@@ -116,7 +116,7 @@ class _Turn:
     intents: set[str]
 
 
-def _step(state: State, message: str, understand: Optional[Understanding]) -> tuple[State, Reply]:
+def _step(state: State, message: str, understand: Optional[Understanding]) -> tuple[State, Turn]:
     state.turn += 1
     if state.pending == "new_or_edit":
         return _new_or_edit(state, message, understand)
@@ -139,7 +139,7 @@ def _step(state: State, message: str, understand: Optional[Understanding]) -> tu
     return _take_command(state, turn) or _request(state, turn)
 
 
-def _read_turn(state: State, message: str) -> _Turn | tuple[State, Reply]:
+def _read_turn(state: State, message: str) -> _Turn | tuple[State, Turn]:
     """Read once: lyrics, quotes and unknown names are no description of the sound. Empty, junk,
     injected and unreadable messages are answered here."""
     reading = read(message)
@@ -161,7 +161,7 @@ def _read_turn(state: State, message: str) -> _Turn | tuple[State, Reply]:
 
 
 def _about_this_conversation(state: State, turn: _Turn, understand: Optional[Understanding]
-                             ) -> Optional[tuple[State, Reply]]:
+                             ) -> Optional[tuple[State, Turn]]:
     """Dropping the melody, comparing takes and questions: none of them describes a sound."""
     text, ex, intents = turn.text, turn.ex, turn.intents
     continuing = state.last_round is not None and state.last_round.continues is not None
@@ -194,7 +194,7 @@ def _set_take_count(state: State, ex: Extraction) -> None:
             ex.notices.append(fact("takes_capped", max=MAX_TAKES))
 
 
-def _take_command(state: State, turn: _Turn) -> Optional[tuple[State, Reply]]:
+def _take_command(state: State, turn: _Turn) -> Optional[tuple[State, Turn]]:
     """Commands about takes: continue, extend, play, keep, try again, more variations, re-render."""
     text, ex, intents = turn.text, turn.ex, turn.intents
     generated = state.phase == "generated"
@@ -223,7 +223,7 @@ def _take_command(state: State, turn: _Turn) -> Optional[tuple[State, Reply]]:
     return None
 
 
-def _request(state: State, turn: _Turn) -> tuple[State, Reply]:
+def _request(state: State, turn: _Turn) -> tuple[State, Turn]:
     """A description, a request with its style open, or small talk."""
     text, ex, intents = turn.text, turn.ex, turn.intents
     if "surprise" in intents:
@@ -286,7 +286,7 @@ def _names_a_subject(text: str, intents: set[str]) -> bool:
     return bool(said) and (len(words) >= 4 or any(w in english_words() for w in said))
 
 
-def _off_topic(state: State) -> tuple[State, Reply]:
+def _off_topic(state: State) -> tuple[State, Turn]:
     """Always the template: the 135M model's own wording, even checked, claimed an age and
     apologised for nothing on held-out questions (bench/answers.py), and never helped."""
     pending = reply(f"ask_{state.pending}", **_ask_vars(state)) if state.pending else ""
@@ -314,13 +314,13 @@ def _describes_new_piece(state: State, ex: Extraction, text: str) -> bool:
     return bool(ex.genres) and current is not None and ex.genres[0] not in current and not EDIT_CUE.search(text)
 
 
-def _ask_new_or_edit(state: State, message: str) -> tuple[State, Reply]:
+def _ask_new_or_edit(state: State, message: str) -> tuple[State, Turn]:
     state.pending, state.pending_options, state.pending_message = "new_or_edit", reply_list("new_or_edit_options"), message
-    return state, Reply(text=reply("new_or_edit"), action="ask", asks_about=["new_or_edit"],
+    return state, Turn(reply=reply("new_or_edit"), action="ask", asks_about=["new_or_edit"],
                         options=state.pending_options)
 
 
-def _new_or_edit(state: State, message: str, understand: Optional[Understanding]) -> tuple[State, Reply]:
+def _new_or_edit(state: State, message: str, understand: Optional[Understanding]) -> tuple[State, Turn]:
     """The answer to "new song or change this one?": the earlier message, as one or the other."""
     earlier, answer = state.pending_message or "", normalise(message)
     state.pending, state.pending_options, state.pending_message = None, [], None
@@ -339,7 +339,7 @@ COMMANDS_IN_QUESTION_FORM = {"new_song", "surprise", "more_variations", "generat
 
 
 def _question(state: State, asked: tuple[str, str], ex: Extraction, intents: set[str],
-              understand: Optional[Understanding]) -> Optional[tuple[State, Reply]]:
+              understand: Optional[Understanding]) -> Optional[tuple[State, Turn]]:
     """Answer a question without touching the brief; a mixed message also applies its request part.
     None when the message is a request or command in question form, or off-topic."""
     question, rest = asked
@@ -360,7 +360,7 @@ def _question(state: State, asked: tuple[str, str], ex: Extraction, intents: set
             state, out = _update_and_generate(state, about, force=False)  # "what's a drop? add one"
         else:
             state, out = _step(state, rest, understand)
-        return state, out.model_copy(update={"text": f"{found.text} {out.text}"})
+        return state, out.model_copy(update={"reply": f"{found.text} {out.reply}"})
     out = _answer(state, then_ask(found.text, state))
     return state, out if state.pending else out.model_copy(update={"options": found.options})
 
@@ -369,9 +369,9 @@ def _is_bare_take_ref(text: str) -> bool:
     return numbers.find_take_ref(text) is not None and len(text.split()) <= 3
 
 
-def _answer(state: State, text: str) -> Reply:
+def _answer(state: State, text: str) -> Turn:
     """An answer keeps any pending question's options clickable."""
-    return Reply(text=text, action="answer", options=state.pending_options,
+    return Turn(reply=text, action="answer", options=state.pending_options,
                  asks_about=[state.pending] if state.pending else [])
 
 
@@ -380,7 +380,7 @@ def _ask_vars(state: State) -> dict[str, str]:
 
 
 def _ask(state: State, control: str, notices: list[str], lead: str = "",
-         question: Optional[Question] = None) -> tuple[State, Reply]:
+         question: Optional[Question] = None) -> tuple[State, Turn]:
     question = question or build_question(state.brief, control)
     state.phase = "collecting"
     state.pending = question.control
@@ -388,18 +388,17 @@ def _ask(state: State, control: str, notices: list[str], lead: str = "",
     state.questions_asked += 1
     asked = "" if lead else reply(f"ask_{control}", **_ask_vars(state))
     text = " ".join(t for t in [lead, *notices, asked] if t)
-    return state, Reply(text=text, action="ask", asks_about=[control], options=state.pending_options,
+    return state, Turn(reply=text, action="ask", asks_about=[control], options=state.pending_options,
                         notices=notices)
 
 
-def _record_user_paths(state: State, paths: list[str], inferred: list[str]) -> None:
-    """Who set each value: the user's words (bold), an inference (italics), or a profile (italics)."""
-    state.user_paths = [p for p in LEAF_PATHS if p in paths or (p in state.user_paths and p not in inferred)]
-    state.inferred_paths = [p for p in LEAF_PATHS if p in inferred or (p in state.inferred_paths and p not in paths)]
-    state.filled_paths = [p for p in state.filled_paths if p not in paths and p not in inferred]
+def _record_sources(state: State, update: Update, ex: Extraction) -> None:
+    """Who set each value this message changed: the user's words, or an inference from what it named."""
+    state.set_sources(update.user_paths, "said")
+    state.set_sources(update.inferred_paths, "inferred", ", ".join(r.key for r in ex.references) or None)
 
 
-def _update_and_generate(state: State, ex: Extraction, force: bool, lead: str = "") -> tuple[State, Reply]:
+def _update_and_generate(state: State, ex: Extraction, force: bool, lead: str = "") -> tuple[State, Turn]:
     before = state.brief
     update = apply_extraction(before, ex)
     notices = [say(f) for f in update.notices]
@@ -410,12 +409,11 @@ def _update_and_generate(state: State, ex: Extraction, force: bool, lead: str = 
     notices += [_described(ref) for ref in described_artists(ex)[:1]]
     genre_changed = update.brief.style.genre != before.style.genre and before.style.genre is not None
     state.brief = update.brief
-    _record_user_paths(state, update.user_paths, update.inferred_paths)
-    if update.inferred_paths:
-        state.inferred_from = [r.key for r in ex.references] or ["your request"]
+    _record_sources(state, update, ex)
     if genre_changed:  # defaults of the old genre give way to the new genre's defaults
-        state.brief = _cleared(state.brief, state.filled_paths)
-        state.filled_paths = []
+        filled = state.filled_paths
+        state.brief = _cleared(state.brief, filled)
+        state.forget_sources(filled)
     if ex.conflicts:  # the notice itself is the question ("fast or slow?")
         question = conflict_question(ex.conflicts[0])
         said = [reply("conflict", values=" and ".join(ex.conflict_values.get(slot, [])), slot=slot)
@@ -447,14 +445,14 @@ def _cleared(brief: MusicBrief, paths: list[str]) -> MusicBrief:
     return brief
 
 
-def _decide(state: State, notices: list[str]) -> tuple[State, Reply]:
+def _decide(state: State, notices: list[str]) -> tuple[State, Turn]:
     if ready_to_generate(state.brief) or state.questions_asked >= MAX_QUESTIONS_PER_SONG:
         return start_round(state, seeds=None, notices=notices)
     return _ask(state, next_control(state.brief) or "style", notices)
 
 
 def _edit(state: State, before: MusicBrief, notices: list[str], asked: Optional[list[str]] = None
-          ) -> tuple[State, Reply]:
+          ) -> tuple[State, Turn]:
     changed = diff(before, state.brief)
     seed_asked = state.brief.seed is not None and state.last_round is not None and \
         state.last_round.seeds[:1] != [state.brief.seed]
@@ -485,7 +483,7 @@ DROP_MELODY = re.compile(r"(?<![\w])(?:drop|remove|forget|lose|no|without|ignore
 MY_CLIP = re.compile(r"(?<![\w])(?:my|the|that|this|our) (?:clip|recording|upload|humming|audio|loop|sample)(?![\w])")
 
 
-def _continue_clip(state: State, text: str, clip: Melody, notices: list[str]) -> tuple[State, Reply]:
+def _continue_clip(state: State, text: str, clip: Melody, notices: list[str]) -> tuple[State, Turn]:
     """"continue this" with a clip, or "continue my clip": takes that start with the clip and go on
     for EXTEND_DEFAULT_S seconds unless said, in the brief's style and any style the message names."""
     before = state.brief
@@ -498,18 +496,18 @@ def _continue_clip(state: State, text: str, clip: Melody, notices: list[str]) ->
     if ex.names_music():  # "continue this as lo-fi hip hop"
         update = apply_extraction(state.brief, ex)
         state.brief = update.brief
-        _record_user_paths(state, update.user_paths, update.inferred_paths)
+        _record_sources(state, update, ex)
         notices = [*notices, *map(say, update.notices)]
     state.brief = state.brief.model_copy(update={"duration_s": round(clip.seconds + extra, 2), "melody": None})
-    state.user_paths = [p for p in state.user_paths if p != "melody"]
+    state.forget_sources(["melody"], "said")
     return start_round(state, seeds=None, notices=notices, before=before, continues=clip)
 
 
-def _drop_melody(state: State) -> tuple[State, Reply]:
+def _drop_melody(state: State) -> tuple[State, Turn]:
     """"Drop the melody": the takes follow the text alone again (same seeds, so you hear the difference)."""
     before = state.brief
     state.brief = state.brief.model_copy(update={"melody": None})
-    state.user_paths = [p for p in state.user_paths if p != "melody"]
+    state.forget_sources(["melody"], "said")
     lead = reply("melody_dropped")
     if state.phase == "generated":
         return start_round(state, seeds=same_seeds(state), before=before, lead=lead, keep_clip=False)
@@ -521,7 +519,7 @@ EXTEND_BY = re.compile(r"(?<![\w])(?:by|for|with|another|an extra|a further)? ?(
                        r"(?:seconds?|secs?|s)(?![\w])")
 
 
-def _extend(state: State, text: str) -> tuple[State, Reply]:
+def _extend(state: State, text: str) -> tuple[State, Turn]:
     """"extend take 2 by 20 seconds", "continue it": the named (or kept, or first) take goes on from
     its end with its own seed and brief; one take, EXTEND_DEFAULT_S longer unless said."""
     rnd = state.last_round
@@ -558,11 +556,11 @@ def _asks_for_voice(ex: Extraction) -> bool:
     return any(vocabulary().family_of(i) == "vocals" for i in ex.instruments)
 
 
-def _with_actions(state: State, out: Reply) -> Reply:
+def _with_actions(state: State, out: Turn) -> Turn:
     """After a round, an answer keeps the next steps clickable (a 👍 never makes them vanish)."""
     if state.phase != "generated" or out.options or state.last_round is None:
         return out
-    return out.model_copy(update={"options": quick_actions(state.brief, takes=len(state.last_round.takes))})
+    return out.model_copy(update={"options": quick_actions(state.brief, takes=len(state.takes_of(state.last_round.number)))})
 
 
 def _take_number(state: State, ref: int) -> tuple[int, Optional[str]]:
@@ -573,17 +571,17 @@ def _take_number(state: State, ref: int) -> tuple[int, Optional[str]]:
     return number, None if 1 <= number <= count else reply("no_such_take", number=number, count=count)
 
 
-def _play(state: State, text: str) -> tuple[State, Reply]:
+def _play(state: State, text: str) -> tuple[State, Turn]:
     """"play take 1": that take's player comes down to the reply; nothing is kept."""
     number, refused = _take_number(state, numbers.find_take_ref(text))
     if refused:
         return state, _answer(state, refused)
     out = _answer(state, reply("play_take", number=number))
-    return state, _with_actions(state, out.model_copy(update={"takes": [TakeRef(round=state.last_round.number,
+    return state, _with_actions(state, out.model_copy(update={"shows": [TakeRef(round=state.last_round.number,
                                                                                   number=number)]}))
 
 
-def _keep(state: State, text: str) -> tuple[State, Reply]:
+def _keep(state: State, text: str) -> tuple[State, Turn]:
     ref = numbers.find_take_ref(text)
     if ref is None:
         return state, _answer(state, reply("keep_what"))
@@ -593,7 +591,7 @@ def _keep(state: State, text: str) -> tuple[State, Reply]:
     return keep_take(state, state.last_round.number, number)
 
 
-def keep_take(state: State, round_number: int, number: int) -> tuple[State, Reply]:
+def keep_take(state: State, round_number: int, number: int) -> tuple[State, Turn]:
     """👍 on any take: its seed (and its place, so it keeps its number) is the base of the next edit.
     A take of an earlier round is kept too, and the reply says that the current brief goes with it."""
     rnd = next((r for r in state.rounds if r.number == round_number), None)
@@ -608,34 +606,36 @@ def keep_take(state: State, round_number: int, number: int) -> tuple[State, Repl
     return state, _with_actions(state, _answer(state, text))
 
 
-def _compare(state: State, text: str) -> tuple[State, Reply]:
+def _compare(state: State, text: str) -> tuple[State, Turn]:
     """Two takes side by side: the two named, this round's against the kept take of an earlier
     round, or the last two takes."""
-    rounds = [r for r in state.rounds if r.takes]
+    count = {r.number: len(state.takes_of(r.number)) for r in state.rounds}
+    rounds = [r for r in state.rounds if count[r.number]]
     if not rounds:
         return state, _answer(state, reply("no_takes"))
     last = rounds[-1]
     asked = [int(n) for n in re.findall(r"\d+", text)]
     if len(asked) == 2:
-        if not all(1 <= n <= len(last.takes) for n in asked):
-            return state, _answer(state, reply("no_such_take", number=max(asked), count=len(last.takes)))
+        if not all(1 <= n <= count[last.number] for n in asked):
+            return state, _answer(state, reply("no_such_take", number=max(asked), count=count[last.number]))
         pair = [TakeRef(round=last.number, number=n) for n in asked]
     else:
         kept = next(((r, i) for r in reversed(rounds[:-1]) for i, s in enumerate(r.seeds, start=1)
                      if s == state.kept_seed), None) if state.kept_seed is not None else None
         if kept is not None:
             pair = [TakeRef(round=kept[0].number, number=kept[1]), TakeRef(round=last.number, number=1)]
-        elif len(last.takes) >= 2:
-            pair = [TakeRef(round=last.number, number=n) for n in (len(last.takes) - 1, len(last.takes))]
+        elif count[last.number] >= 2:
+            pair = [TakeRef(round=last.number, number=n) for n in (count[last.number] - 1, count[last.number])]
         elif len(rounds) >= 2:
-            pair = [TakeRef(round=rounds[-2].number, number=len(rounds[-2].takes)), TakeRef(round=last.number, number=1)]
+            pair = [TakeRef(round=rounds[-2].number, number=count[rounds[-2].number]),
+                    TakeRef(round=last.number, number=1)]
         else:
             return state, _answer(state, reply("compare_one_take"))
     out = _answer(state, reply("compare", same_round=pair[0].round == pair[1].round))
-    return state, _with_actions(state, out.model_copy(update={"takes": pair}))
+    return state, _with_actions(state, out.model_copy(update={"shows": pair}))
 
 
-def edit_controls(state: State, edit: EditControls) -> tuple[State, Reply]:
+def edit_controls(state: State, edit: EditControls) -> tuple[State, Turn]:
     """The brief form: the changed controls as values, applied like the same words in the chat,
     never asked "new song?". A genre outside our vocabulary stays in the user's words."""
     state.turn += 1
