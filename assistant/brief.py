@@ -158,6 +158,17 @@ LEAF_PATHS = (
     "mix.brightness", "mix.width", "mix.space", "exclude", "duration_s", "seed", "theme", "melody",
 )
 
+# The brief panel's groups: the five controls, then the rest (every leaf once).
+PANEL_GROUPS = {
+    "style": ("style.genre", "style.influences", "style.key", "style.mood"),
+    "tempo": ("tempo.bpm", "tempo.feel"),
+    "palette": ("palette.instruments", "palette.production"),
+    "structure": ("structure.sections",),
+    "mix": ("mix.brightness", "mix.width", "mix.space"),
+    "other": ("theme", "melody", "exclude", "duration_s", "seed"),
+}
+assert sorted(p for paths in PANEL_GROUPS.values() for p in paths) == sorted(LEAF_PATHS)
+
 
 def get_path(brief: MusicBrief, path: str) -> Any:
     obj: Any = brief

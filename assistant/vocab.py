@@ -38,7 +38,7 @@ class GenreProfile(BaseModel):
 
     @property
     def default_bpm(self) -> int:
-        return round((self.bpm[0] + self.bpm[1]) / 2)
+        return midpoint(self.bpm)
 
     def bpm_at(self, position: float) -> int:
         """A point in the typical range: 0 is the low end, 1 the high end."""
@@ -274,6 +274,11 @@ class Vocabulary:
 def vocabulary() -> Vocabulary:
     """Loaded once per process: the files are read-only at run time."""
     return Vocabulary()
+
+
+def midpoint(bounds: tuple[int, int]) -> int:
+    """The middle of a BPM range (a genre's, a reference's): the one place it is computed."""
+    return round((bounds[0] + bounds[1]) / 2)
 
 
 @lru_cache(maxsize=None)

@@ -5,7 +5,8 @@ import pytest
 
 from assistant.brief import BriefRefused, MusicBrief, diff, with_value
 from assistant.wording import describe_change, say_all
-from assistant.prompt.render import MAX_PROMPT_WORDS, render_prompt
+from assistant.limits import PROMPT_MAX_WORDS
+from assistant.prompt.render import render_prompt
 
 
 def test_json_contract_shape() -> None:
@@ -51,4 +52,4 @@ def test_prompt_speaks_musicgen_metadata_and_stays_short() -> None:
     prompt = render_prompt(brief)
     assert "bpm: 124. genre: house. moods: uplifting, warm-hearted. instrument: instrument 0" in prompt
     assert "no vocals" in prompt and "dark, wide, reverberant mix" in prompt
-    assert len(prompt.split()) <= MAX_PROMPT_WORDS
+    assert len(prompt.split()) <= PROMPT_MAX_WORDS

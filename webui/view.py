@@ -14,21 +14,13 @@ from gradio.data_classes import FileData
 from assistant import limits
 from assistant.wording import label, panel_label
 from assistant.actions import Say
-from assistant.brief import get_path
+from assistant.brief import PANEL_GROUPS, get_path
 from assistant.wording import describe_value
 from assistant.takes import Take
 from assistant.app.session import Session, Turn
 from assistant.wording import reply, reply_list
 
 MAX_HISTORY_MESSAGES = limits.MAX_HISTORY_MESSAGES
-CONTROL_PATHS = {
-    "Style": ["style.genre", "style.influences", "style.key", "style.mood"],
-    "Tempo": ["tempo.bpm", "tempo.feel"],
-    "Palette": ["palette.instruments", "palette.production"],
-    "Structure": ["structure.sections"],
-    "Mix": ["mix.brightness", "mix.width", "mix.space"],
-    "Other": ["theme", "melody", "exclude", "duration_s", "seed"],
-}
 
 
 def take_label(take: Take, number: int, kept: bool = False) -> str:
@@ -258,7 +250,7 @@ def brief_markdown(session: Session | None) -> str:
         return reply("ui_no_brief")
     state = session.state
     lines = []
-    for control, paths in CONTROL_PATHS.items():
+    for control, paths in PANEL_GROUPS.items():
         cells = []
         for path in paths:
             value = get_path(state.brief, path)
@@ -274,7 +266,7 @@ def brief_markdown(session: Session | None) -> str:
                 cells.append(f"{name}: *{text}* ({reply('ui_default')})")
             else:
                 cells.append(f"{name}: {text}")
-        lines.append(f"**{control}** · {' · '.join(cells) or '-'}")
+        lines.append(f"**{panel_label('control.' + control)}** · {' · '.join(cells) or '-'}")
     return "\n\n".join(lines) + f"\n\n<small>{reply('ui_brief_legend')}</small>"
 
 

@@ -7,7 +7,7 @@ from typing import Optional
 
 from pydantic import BaseModel, Field
 
-from assistant.limits import DURATION_MAX_S, DURATION_MIN_S, MAX_TAKES
+from assistant.limits import DURATION_MAX_S, DURATION_MIN_S, KEEP_FILES_MINUTES, MAX_TAKES
 
 
 class AppConfig(BaseModel):
@@ -17,7 +17,7 @@ class AppConfig(BaseModel):
     duration_s: float = Field(default=10.0, ge=DURATION_MIN_S, le=DURATION_MAX_S)
     seed: Optional[int] = None  # None: the CLI uses 0 (repeatable), each web session a random base
     output_dir: Path = Path("outputs")
-    keep_files_minutes: float = 120.0
+    keep_files_minutes: float = KEEP_FILES_MINUTES
     llm_threads: int = Field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
     monitoring: bool = False  # Gradio's /monitoring shows every user's traffic: off unless the operator turns it on
 

@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
+from assistant import limits
 from assistant.app.config import AppConfig, load_config
 from assistant.app.session import Session
 from assistant.dialogue.state import Settings
@@ -80,7 +81,7 @@ class SharedServices:
         """`seed`: the base of every derived seed; unset, the config's, or a random one per session."""
         llm, music = llm or self.config.llm, music or self.config.music
         seed = seed if seed is not None else self.config.seed
-        seed = seed if seed is not None else secrets.randbelow(2**31)
+        seed = seed if seed is not None else secrets.randbelow(limits.FRESH_SEED_LIMIT)
         session = Session(Settings(llm=llm, music=music, seed=seed, takes=self.config.takes),
                           understand=self.understand(llm), music=self.music(music), duration_s=self.config.duration_s)
         session.apply_settings(takes if takes is not None else self.config.takes,

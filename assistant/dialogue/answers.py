@@ -21,6 +21,7 @@ from assistant.dialogue.state import State
 from assistant.wording import reply
 from assistant import wording
 from assistant.resources import PROMPTS_DIR, VOCAB_DIR
+from assistant.understanding.intents import is_question
 from assistant.vocab import GenreProfile, genre_list, vocabulary
 
 SENTENCE = re.compile(r"[^.?!]+[.?!]*")
@@ -53,17 +54,10 @@ def label(path: str) -> str:
     return wording.label(path)
 
 
-def _is_question_sentence(sentence: str) -> bool:
-    starts = _data()[1]["question_start"]
-    s = sentence.strip()
-    return s.endswith("?") or any(re.match(rf"{re.escape(w)}\b", s) for w in starts) \
-        or bool(re.search(r"\bvs\.?\s|\bversus\b", s))
-
-
 def split_question(text: str) -> Optional[tuple[str, str]]:
     """(the question, the rest of the message), or None when nothing is asked."""
     sentences = [s.strip() for s in SENTENCE.findall(text) if s.strip(" .?!")]
-    asked = [s for s in sentences if _is_question_sentence(s)]
+    asked = [s for s in sentences if is_question(s)]
     if not asked:
         return None
     rest = " ".join(s for s in sentences if s not in asked).strip(" .,;-")
@@ -139,13 +133,13 @@ def _provenance(state: State, path: str) -> str:
                  genre=state.brief.style.genre or reply("answer_source_default"))
 
 
-FIELD_WORDS = {"instruments": "palette.instruments", "instrument": "palette.instruments", "sounds": "palette.instruments",
-               "tempo": "tempo.bpm", "bpm": "tempo.bpm", "speed": "tempo.bpm", "fast": "tempo.bpm", "slow": "tempo.bpm",
-               "mood": "style.mood", "moods": "style.mood", "style": "style.genre", "genre": "style.genre",
-               "structure": "structure.sections", "sections": "structure.sections", "production": "palette.production",
-               "long": "duration_s", "length": "duration_s", "short": "duration_s", "seed": "seed",
-               "key": "style.key", "minor": "style.key", "major": "style.key", "influences": "style.influences",
-               "theme": "theme", "about": "theme", "melody": "melody", "clip": "melody", "tune": "melody"}
+
+
+@lru_cache(maxsize=1)
+def _field_words() -> dict[str, str]:
+    """prompts/vocab/field_words.yaml: a question's word for a field -> its brief path."""
+    with open(VOCAB_DIR / "field_words.yaml", encoding="utf-8") as fh:
+        return {str(word): str(path) for word, path in yaml.safe_load(fh).items()}
 
 
 def _why(state: State, question: str) -> Optional[Answer]:
@@ -158,7 +152,7 @@ def _why(state: State, question: str) -> Optional[Answer]:
         if any((isinstance(v, (int, float)) and v in numbers) or (isinstance(v, str) and set(v.split()) <= words and v)
                for v in values if not isinstance(v, bool)):  # a melody is found by its field word
             return Answer(topic="why", text=_provenance(state, path))
-    fields = [FIELD_WORDS[w] for w in words if w in FIELD_WORDS]
+    fields = [_field_words()[w] for w in words if w in _field_words()]
     if fields and get_path(state.brief, fields[0]) not in (None, []):
         return Answer(topic="why", text=_provenance(state, fields[0]))
     named = [str(n) for n in numbers] or [w for w in words if vocabulary().canonical("mood", w) or vocabulary().genre(w)]

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from assistant.brief import MusicBrief
 from assistant.dialogue.fill import rank_genres
-from assistant.vocab import genre_list, vocabulary
+from assistant.vocab import genre_list, midpoint, vocabulary
 from assistant.wording import reply
 
 ASK_ORDER = ("style", "tempo", "palette")
@@ -60,7 +60,7 @@ def _tempo_options(brief: MusicBrief) -> list[str]:
     vocab = vocabulary()
     profile = vocab.genre(brief.style.genre)
     lo, hi = profile.bpm if profile else vocab.general_bpm_range
-    points = [("slow", lo), ("mid-tempo", round((lo + hi) / 2)), ("fast", hi)]
+    points = [("slow", lo), ("mid-tempo", midpoint((lo, hi))), ("fast", hi)]
     if hi - lo >= 40:  # wide ranges (jazz, metal) deserve an extra step
         points.insert(2, ("uptempo", round(lo + (hi - lo) * 0.75)))
     return [f"{bpm} BPM, {vocab.tempo_band(bpm)}" for _, bpm in points]  # one word per BPM range, as everywhere

@@ -11,7 +11,7 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.brief import LEAF_PATHS, Melody, MusicBrief
-from assistant.limits import MAX_TAKES
+from assistant.limits import FRESH_SEED_LIMIT, MAX_TAKES
 from assistant.takes import Take, Window
 
 Action = Literal["ask", "generate", "answer"]
@@ -147,7 +147,7 @@ class State(BaseModel):
     def derived_seeds(self, count: int) -> list[int]:
         """Fresh seeds, reproducible from the settings seed, the song and the round."""
         rng = random.Random(f"{self.settings.seed}:{self.song}:{len(self.rounds)}:{self.turn}")
-        return [rng.randrange(1, 2**31) for _ in range(count)]
+        return [rng.randrange(1, FRESH_SEED_LIMIT) for _ in range(count)]
 
 
 def with_turn(state: State, turn: Turn) -> State:

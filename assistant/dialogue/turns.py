@@ -21,7 +21,7 @@ from assistant.understanding.intents import detect_intents
 from assistant.understanding.references import Reference
 from assistant.limits import DURATION_MAX_S, EXTEND_DEFAULT_S, GENRE_MAX_WORDS, MAX_MESSAGE_CHARS, MELODY_MAX_S, MAX_QUESTIONS_PER_SONG, MAX_TAKES, SUBJECT_MAX_WORDS, SUBJECT_MOOD_MARGIN, THEME_MAX_WORDS
 from assistant.understanding.reading import Reading, read, read_and_extract, with_reading
-from assistant.vocab import vocabulary
+from assistant.vocab import midpoint, vocabulary
 from assistant.dialogue.rounds import remixable, said_changes, same_seeds, seeds_from, start_round
 from assistant.dialogue.questions import (Question, build_question, conflict_question, next_control,
                                  ready_to_generate)
@@ -433,7 +433,7 @@ def _update_and_generate(state: State, ex: Extraction, force: bool, lead: str = 
 
 def _described(ref: Reference) -> str:
     """One line: the artist's sound in words, because MusicGen can't imitate a name."""
-    bpm = f"{round(sum(ref.bpm) / 2)} BPM" if ref.bpm else ""
+    bpm = f"{midpoint(ref.bpm)} BPM" if ref.bpm else ""
     sound = ", ".join(p for p in [ref.sound or ref.genres[0], *ref.instruments[:2], *ref.production[:1], bpm] if p)
     return reply("artist_described", sound=sound)
 

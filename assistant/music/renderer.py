@@ -149,7 +149,7 @@ class MusicRenderer:
     """Renders rounds with MusicGen, falling back to the sketch synthesiser with one clear notice."""
 
     def __init__(self, backend: str, output_dir: Path, model_id: str = DEFAULT_MODEL,
-                 keep_files_minutes: float = 120.0):
+                 keep_files_minutes: float = limits.KEEP_FILES_MINUTES):
         self.backend = backend
         self.output_dir = Path(output_dir)
         self.keep_files_minutes = keep_files_minutes
@@ -211,7 +211,7 @@ class MusicRenderer:
             return None
         label = fact("progress_extend", number=source.number)
         with generation_slot(cancel):
-            joined = self._continued([unmixed], [(source.seed + 7919) % 2**32], extra_s, request, melody,
+            joined = self._continued([unmixed], [(source.seed + 7919) % (limits.SEED_MAX + 1)], extra_s, request, melody,
                                      lambda f: progress(0.9 * f, label) if progress else None, cancel)
         if progress is not None:
             progress(0.9, label)
@@ -277,7 +277,7 @@ class MusicRenderer:
             seconds = min(part_max, extra_s - done)
             prompt = np.stack([c[:, -context:] for c in codes])
             made = self.model.generate_with_codes(
-                [request.windows[-1].prompt] * len(seeds), [(s + 7919 * part) % 2**32 for s in seeds], seconds,
+                [request.windows[-1].prompt] * len(seeds), [(s + 7919 * part) % (limits.SEED_MAX + 1) for s in seeds], seconds,
                 prompt_codes=prompt, negative_prompt=request.negative_prompt, cancel=cancel,
                 melody=melody if self.model.melody else None,
                 progress=lambda f, _, p=part: progress((p + f) / parts))
@@ -461,7 +461,7 @@ class MusicRenderer:
                     progress(MUSICGEN_SHARE * (index + fraction) / len(windows), fact("progress_batch", takes=len(seeds),
                                                                      part=index + 1, parts=len(windows)))
 
-            part_seeds = [(s + 7919 * index) % 2**32 for s in seeds]
+            part_seeds = [(s + 7919 * index) % (limits.SEED_MAX + 1) for s in seeds]
             texts = [window.prompt] * len(seeds)
             if out is None:
                 made = self.model.generate_with_codes(texts, part_seeds, window.seconds, progress=part_progress,
@@ -500,7 +500,7 @@ class MusicRenderer:
         return notes
 
 
-def build_renderer(setting: str, output_dir: Path, keep_files_minutes: float = 120.0) -> MusicRenderer:
+def build_renderer(setting: str, output_dir: Path, keep_files_minutes: float = limits.KEEP_FILES_MINUTES) -> MusicRenderer:
     """`sketch`, `musicgen` (facebook/musicgen-small) or `musicgen:ID_OR_PATH`."""
     name, _, model_id = setting.partition(":")
     if name not in ("sketch", "musicgen"):

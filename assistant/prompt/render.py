@@ -10,12 +10,11 @@ import math
 import re
 
 from assistant.brief import MusicBrief
-from assistant.limits import MIN_SECTION_S, MUSICGEN_WINDOW_S
+from assistant.limits import MIN_SECTION_S, MUSICGEN_WINDOW_S, PROMPT_MAX_WORDS
 from assistant.takes import Window
 from assistant.understanding.references import names_in
 from assistant.vocab import vocabulary
 
-MAX_PROMPT_WORDS = 60
 
 
 def _mix_phrase(brief: MusicBrief) -> str:
@@ -116,7 +115,7 @@ def without_names(text: str) -> str:
 
 
 def render_prompt(brief: MusicBrief, section: str | None = None) -> str:
-    """The MusicGen prompt for a brief, at most 60 words.
+    """The MusicGen prompt for a brief, at most PROMPT_MAX_WORDS words.
 
     `section` renders the prompt for one part of a longer piece (music generated section by
     section): the part's name replaces the structure list. Otherwise the structure names the
@@ -127,7 +126,7 @@ def render_prompt(brief: MusicBrief, section: str | None = None) -> str:
     while True:
         names, described = _instrument_names(instruments)
         text = without_names(". ".join([_description(brief, sections, described), *_metadata(brief, names)]))
-        if len(text.split()) <= MAX_PROMPT_WORDS:
+        if len(text.split()) <= PROMPT_MAX_WORDS:
             return text
         # Over budget: shorten the structure first (the model hears little of it), then the palette.
         if len(sections) > 2:
@@ -137,7 +136,7 @@ def render_prompt(brief: MusicBrief, section: str | None = None) -> str:
         elif len(instruments) > 2:
             instruments.pop()
         else:
-            return " ".join(text.split()[:MAX_PROMPT_WORDS])
+            return " ".join(text.split()[:PROMPT_MAX_WORDS])
 
 
 def section_plan(brief: MusicBrief) -> list[tuple[str | None, float]]:

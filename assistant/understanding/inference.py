@@ -11,7 +11,7 @@ from __future__ import annotations
 from assistant.understanding.extract import Extraction
 from assistant.limits import REFERENCE_MAX_MOODS
 from assistant.understanding.references import Reference
-from assistant.vocab import vocabulary
+from assistant.vocab import midpoint, vocabulary
 
 PRIORITY = {"artist": 0, "media": 1, "occasion": 2, "era": 3}
 
@@ -65,7 +65,7 @@ def from_references(ex: Extraction) -> Extraction:
     if not (ex.bpm or ex.tempo_word or ex.tempo_factor):
         timed = next((r for r in refs if r.bpm or r.tempo), None)
         if timed and timed.bpm:
-            update["bpm"] = float(round(sum(timed.bpm) / 2))
+            update["bpm"] = float(midpoint(timed.bpm))
             inferred.append("bpm")
         elif timed and timed.tempo in vocab.tempo_positions:
             update["tempo_word"] = timed.tempo

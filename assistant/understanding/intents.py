@@ -8,6 +8,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+import yaml
+
+from assistant.resources import VOCAB_DIR
 from assistant.vocab import vocabulary
 
 SHORT_MESSAGE_WORDS = 4
@@ -41,3 +44,17 @@ def detect_intents(text: str) -> set[str]:
         elif single is not None and (short or intent == "request") and single.search(bare):
             found.add(intent)
     return found
+
+
+@lru_cache(maxsize=1)
+def _question_starts() -> tuple[str, ...]:
+    with open(VOCAB_DIR / "questions.yaml", encoding="utf-8") as fh:
+        return tuple(yaml.safe_load(fh)["question_start"])
+
+
+def is_question(sentence: str) -> bool:
+    """A sentence in a question's form: a question mark, a question word first, or "vs": the one
+    question detector (the answers split messages with it; the LLM helper classifies with it)."""
+    s = sentence.strip()
+    return s.endswith("?") or any(re.match(rf"{re.escape(w)}\b", s) for w in _question_starts()) \
+        or bool(re.search(r"\bvs\.?\s|\bversus\b", s))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.limits import GENRE_MAX_WORDS
+from assistant.limits import GENRE_MAX_WORDS, MAX_WORDS
 from assistant.vocab import Match, vocabulary
 
 ROLE_BEFORE = re.compile(r"(?<![\w])(\w+)\s+(?:is |are )?(?:being )?(?:played |carried |sung )?(?:on|by|of|from)\s+(?:an? |the |some )?(?:\w+ )?$")
@@ -37,9 +37,9 @@ def instrument_phrase(text: str, m: Match) -> str:
         role = before.group(1) if before and before.group(1) in vocab.role_words else role
     words = [w for w in mods if w not in m.surface.split() or w in ("and", "&", "or")] + m.surface.split()
     words += [r for r in role.split() if r in vocab.role_words and r not in words]
-    while len(words) > 5 and mods:
+    while len(words) > MAX_WORDS and mods:
         words.remove(mods.pop(0))
-    return " ".join(words[-5:])
+    return " ".join(words[-MAX_WORDS:])
 
 
 def _role_after(tail: str) -> str:

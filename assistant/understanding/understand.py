@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from assistant.brief import MusicBrief
 from assistant.understanding.extract import Extraction
+from assistant.understanding.intents import is_question
 from assistant.understanding.llm import LanguageModel, LLMError
 from assistant.understanding.references import reference_index
 from assistant.wording import prompt_file
@@ -34,7 +35,6 @@ log = logging.getLogger(__name__)
 
 PLACED_INTENTS = {"new_song", "surprise", "more_variations", "like", "help", "show_brief", "generate",
                   "greeting", "thanks", "request"}
-QUESTION = re.compile(r"\?\s*$|^(?:what|how|why|who|where|when|which|is|are|do|does|can|could)\b")
 
 
 NULL_REQUEST = "some music"  # the baseline a title's mood scores are compared with
@@ -73,7 +73,7 @@ class Understanding:
         words = unexplained_words(text) + unexplained_words(mood_text)
         if not words:
             return ex, intents  # nothing the rules missed: no model call, no risk
-        if QUESTION.search(text) and "request" not in intents:
+        if is_question(text) and "request" not in intents:
             return ex, intents | self.classify(state, text)  # a question is not a song description
         asked_for_music = "request" in intents or state.phase == "collecting" or bool(ex.lyrics or ex.theme)
         text = f"{text} {mood_text}".strip()
