@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE = sorted([*(ROOT / "assistant").rglob("*.py"), *(ROOT / "webui").rglob("*.py")])
-KERNEL = ["brief", "limits", "resources", "facts", "vocab", "wording", "actions", "compute", "takes"]
+KERNEL = ["brief", "limits", "resources", "facts", "vocab", "wording", "actions", "compute", "takes", "bounded"]
 MAX_FUNCTION_LINES = 60
 WORD = re.compile(r"^[A-Za-z][A-Za-z'-]*[.,;:!?]?$")  # a plain English word, maybe with its punctuation
 REGEX_SYNTAX = re.compile(r"\(\?|\\[bdswBDSW]|\[\^?\w")  # a pattern is a vocabulary's spelling, not a sentence

@@ -3,12 +3,11 @@ that brings it back after a page reload."""
 from __future__ import annotations
 
 import secrets
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Optional
 
 from assistant import limits
+from assistant.bounded import BoundedStore
 from assistant.app.session import Session
 
 
@@ -27,20 +26,13 @@ class ConversationStore:
 
     def __init__(self, size: Optional[int] = None):
         self.size = size or limits.MAX_CONVERSATIONS_KEPT
-        self._items: OrderedDict[str, Conversation] = OrderedDict()
-        self._lock = threading.Lock()
+        self._items: BoundedStore[str, Conversation] = BoundedStore(self.size)
 
     def remember(self, conv: Conversation) -> None:
-        with self._lock:
-            self._items[conv.key] = conv
-            self._items.move_to_end(conv.key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+        self._items.put(conv.key, conv)
 
     def find(self, key: Optional[str]) -> Optional[Conversation]:
-        with self._lock:
-            return self._items.get(key) if isinstance(key, str) else None
+        return self._items.get(key) if isinstance(key, str) else None
 
     def forget(self, key: Optional[str]) -> None:
-        with self._lock:
-            self._items.pop(key or "", None)
+        self._items.pop(key or "")

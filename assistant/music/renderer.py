@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ import numpy as np
 
 from assistant import limits
 from assistant.brief import MusicBrief
+from assistant.bounded import BoundedStore
 from assistant.compute import one_at_a_time
 from assistant.music import audio as post
 from assistant.music.clips import SAMPLE_RATE as CLIP_RATE
@@ -49,25 +49,20 @@ def crossfade(a: np.ndarray, b: np.ndarray, samples: int) -> np.ndarray:
 
 
 _SLOTS: list[threading.BoundedSemaphore] = []  # one, sized on first use by concurrent_generations()
-_KEPT: OrderedDict[str, list[str]] = OrderedDict()  # conversation folder -> the files its user kept
-_LOCK = threading.Lock()  # guards _KEPT and _running
+_KEPT: BoundedStore[str, list[str]] = BoundedStore(limits.MAX_CONVERSATIONS_KEPT)  # folder -> the files its user kept
+_LOCK = threading.Lock()  # guards _running
 _running = [0]
 
 
 def remember_kept(folder_name: str, paths: list[str]) -> None:
     """The files a conversation's user kept (each its own file, never a later re-mix of it; the last
     MAX_KEPT_PER_CONVERSATION) survive the size limits, whoever else fills the disk."""
-    with _LOCK:
-        _KEPT[folder_name] = [p for p in paths if p][-limits.MAX_KEPT_PER_CONVERSATION:]
-        _KEPT.move_to_end(folder_name)
-        while len(_KEPT) > limits.MAX_CONVERSATIONS_KEPT:
-            _KEPT.popitem(last=False)
+    _KEPT.put(folder_name, [p for p in paths if p][-limits.MAX_KEPT_PER_CONVERSATION:])
 
 
 def kept_everywhere(own: list[str]) -> set[str]:
     """Every conversation's kept files, and this one's."""
-    with _LOCK:
-        return set(own) | {p for paths in _KEPT.values() for p in paths}
+    return set(own) | {p for paths in _KEPT.values() for p in paths}
 
 
 def concurrent_generations() -> int:
@@ -129,20 +124,13 @@ class UnmixedStore:
 
     def __init__(self, max_seconds: float = limits.REMIX_SOURCE_S):
         self.max_seconds = max_seconds
-        self._items: OrderedDict[str, Unmixed] = OrderedDict()
-        self._lock = threading.Lock()
+        self._items: BoundedStore[str, Unmixed] = BoundedStore(max_seconds, weight=lambda s: s.seconds)
 
     def put(self, path: str, source: Unmixed) -> None:
-        source = Unmixed(source.audio.astype(np.float32), source.sample_rate, source.sketch, source.codes)
-        with self._lock:
-            self._items[path] = source
-            self._items.move_to_end(path)
-            while sum(s.seconds for s in self._items.values()) > self.max_seconds and len(self._items) > 1:
-                self._items.popitem(last=False)
+        self._items.put(path, Unmixed(source.audio.astype(np.float32), source.sample_rate, source.sketch, source.codes))
 
     def get(self, path: Optional[str]) -> Optional[Unmixed]:
-        with self._lock:
-            return self._items.get(path) if path else None
+        return self._items.get(path) if path else None
 
 
 class MusicRenderer:
