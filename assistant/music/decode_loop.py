@@ -145,25 +145,34 @@ class DecodeLoop:
     def _step(self, hidden: torch.Tensor, position: int, keys: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
         """Positions from `position` on for every sequence: (sequences, length, width) -> the last
         position's logits (sequences * codebooks, vocab). Several positions only from 0 (the prompt)."""
-        batch, length, width = hidden.shape
+        batch, length, _ = hidden.shape
         end = position + length
-        cross_keys, cross_values = self.cross
+
+        def cache(index: int, key: torch.Tensor, value: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            keys[index, :, :, position:end], values[index, :, :, position:end] = key, value
+            return keys[index, :, :, :end], values[index, :, :, :end]
+
         for index, layer in enumerate(self.decoder.layers):
-            attention = layer.self_attn
-            query, key, value = attention.qkv_proj(layer.self_attn_layer_norm(hidden)).split(width, dim=-1)
-            keys[index, :, :, position:end] = self._split(key)
-            values[index, :, :, position:end] = self._split(value)
-            mixed = F.scaled_dot_product_attention(self._split(query), keys[index, :, :, :end],
-                                                   values[index, :, :, :end], is_causal=length > 1,
-                                                   scale=attention.scaling)
-            hidden = hidden + attention.out_proj(mixed.transpose(1, 2).reshape(batch, length, width))
-
-            attention = layer.encoder_attn
-            query = self._split(attention.q_proj(layer.encoder_attn_layer_norm(hidden)))
-            mixed = F.scaled_dot_product_attention(query, cross_keys[index], cross_values[index],
-                                                   attn_mask=self.cross_mask, scale=attention.scaling)
-            hidden = hidden + attention.out_proj(mixed.transpose(1, 2).reshape(batch, length, width))
-
-            hidden = hidden + layer.fc2(layer.activation_fn(layer.fc1(layer.final_layer_norm(hidden))))
+            hidden = self.layer_step(index, layer, hidden, cache, mask=None, causal=length > 1)
         hidden = self.decoder.layer_norm(hidden[:, -1])
         return self.heads(hidden).view(batch * self.codebooks, -1)  # rows ordered sequence, then codebook
+
+    def layer_step(self, index: int, layer, hidden: torch.Tensor, cache: Callable, mask: Optional[torch.Tensor],
+                   causal: bool) -> torch.Tensor:
+        """One decoder layer: self-attention over the cached positions (`cache` writes this step's
+        keys and values and returns what to attend to), cross-attention to the text, the MLP. The
+        one layer body of the eager loop and the static (graph-capturable) step."""
+        batch, length, width = hidden.shape
+        attention = layer.self_attn
+        query, key, value = attention.qkv_proj(layer.self_attn_layer_norm(hidden)).split(width, dim=-1)
+        keys, values = cache(index, self._split(key), self._split(value))
+        mixed = F.scaled_dot_product_attention(self._split(query), keys, values, attn_mask=mask, is_causal=causal,
+                                               scale=attention.scaling)
+        hidden = hidden + attention.out_proj(mixed.transpose(1, 2).reshape(batch, length, width))
+        attention = layer.encoder_attn
+        cross_keys, cross_values = self.cross
+        query = self._split(attention.q_proj(layer.encoder_attn_layer_norm(hidden)))
+        mixed = F.scaled_dot_product_attention(query, cross_keys[index], cross_values[index],
+                                               attn_mask=self.cross_mask, scale=attention.scaling)
+        hidden = hidden + attention.out_proj(mixed.transpose(1, 2).reshape(batch, length, width))
+        return hidden + layer.fc2(layer.activation_fn(layer.fc1(layer.final_layer_norm(hidden))))

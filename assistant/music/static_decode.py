@@ -114,23 +114,14 @@ class StaticDecodeLoop(DecodeLoop):
         span = torch.arange(bucket, device=self.position.device)
         mask = torch.zeros(bucket, dtype=hidden.dtype, device=hidden.device) \
             .masked_fill(span > self.position, float("-inf"))[None, None, None, :]
-        width = hidden.shape[-1]
-        cross_keys, cross_values = self.cross
+
+        def cache(index: int, key: torch.Tensor, value: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            self.keys[index].index_copy_(2, self.position, key)
+            self.values[index].index_copy_(2, self.position, value)
+            return self.keys[index, :, :, :bucket], self.values[index, :, :, :bucket]
+
         for index, layer in enumerate(self.decoder.layers):
-            attention = layer.self_attn
-            query, key, value = attention.qkv_proj(layer.self_attn_layer_norm(hidden)).split(width, dim=-1)
-            self.keys[index].index_copy_(2, self.position, self._split(key))
-            self.values[index].index_copy_(2, self.position, self._split(value))
-            mixed = F.scaled_dot_product_attention(self._split(query), self.keys[index, :, :, :bucket],
-                                                   self.values[index, :, :, :bucket], attn_mask=mask,
-                                                   scale=attention.scaling)
-            hidden = hidden + attention.out_proj(mixed.transpose(1, 2).reshape(self.sequences, 1, width))
-            attention = layer.encoder_attn
-            query = self._split(attention.q_proj(layer.encoder_attn_layer_norm(hidden)))
-            mixed = F.scaled_dot_product_attention(query, cross_keys[index], cross_values[index],
-                                                   attn_mask=self.cross_mask, scale=attention.scaling)
-            hidden = hidden + attention.out_proj(mixed.transpose(1, 2).reshape(self.sequences, 1, width))
-            hidden = hidden + layer.fc2(layer.activation_fn(layer.fc1(layer.final_layer_norm(hidden))))
+            hidden = self.layer_step(index, layer, hidden, cache, mask=mask, causal=False)
         logits = self.heads(self.decoder.layer_norm(hidden[:, -1])).view(self.sequences * self.codebooks, -1)
         chosen = self._choose(logits.float())
         chosen = chosen.repeat(self.sequences * self.codebooks // chosen.shape[0])
