@@ -53,8 +53,8 @@ def test_each_take_is_its_own_message_after_a_short_reply_and_folded_details() -
 def test_the_kept_take_is_marked() -> None:
     from webui.view import chat_messages
 
-    rec = record("x").model_copy(update={"takes": [take(1, 1, "a.wav"), take(2, 2, "b.wav")]})
-    labels = [m.content.constructor_args["label"] for m in chat_messages(rec, kept={"b.wav"})[-2:]]
+    rec = record("x").model_copy(update={"takes": [take(1, 1, "a.wav"), take(2, 2, "b.wav")], "round": 3})
+    labels = [m.content.constructor_args["label"] for m in chat_messages(rec, kept={(3, 2)})[-2:]]
     assert labels == ["take 1 · seed 1", "take 2 · seed 2 · kept ★"]
 
 
