@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from assistant.music.musicgen import FrameDecoder, MusicGenModel
+from assistant.music.generation import GenerationParams
 from support.random_model import build_random_musicgen
 
 
@@ -50,8 +51,8 @@ def timed_generate(model: MusicGenModel, takes: int, seconds: float) -> tuple[fl
     """Our path, streamed: (wall seconds, seconds to the first audio chunk)."""
     first: list[float] = []
     start = time.perf_counter()
-    model.generate(prompts(takes), list(range(takes)), seconds,
-                   on_chunk=lambda chunk: first or first.append(time.perf_counter() - start), chunk_s=1.0)
+    model.generate(prompts(takes), list(range(takes)), GenerationParams(duration_s=seconds, chunk_s=1.0),
+                   on_chunk=lambda chunk: first or first.append(time.perf_counter() - start))
     return time.perf_counter() - start, (first[0] if first else float("nan"))
 
 

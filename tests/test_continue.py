@@ -14,6 +14,7 @@ from assistant.takes import RenderRequest
 from assistant.music.renderer import MusicRenderer
 from assistant.app.session import Session
 from assistant.dialogue.state import Settings, Window
+from assistant.music.generation import GenerationParams
 
 pytestmark = pytest.mark.slow  # builds and runs models, renders audio
 
@@ -70,8 +71,8 @@ def test_greedy_continuation_is_the_same_in_our_loop_and_in_generate(tiny: Path)
 
     ours, reference = (MusicGenModel(str(tiny), own_loop=own, int8=False) for own in (True, False))
     prompt = ours.generate_with_codes(["house"], [1], 0.5).codes
-    a, b = (m.generate_with_codes(["house", "techno"], [2, 3], 0.4, prompt_codes=np.repeat(prompt, 2, axis=0),
-                                  top_k=1) for m in (ours, reference))
+    a, b = (m.generate_with_codes(["house", "techno"], [2, 3], GenerationParams(duration_s=0.4, top_k=1),
+                                  prompt_codes=np.repeat(prompt, 2, axis=0)) for m in (ours, reference))
     assert np.array_equal(a.codes, b.codes)
 
 

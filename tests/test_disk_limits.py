@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant import limits
+from assistant.bounded import BoundedStore
 from assistant.music import renderer as renderer_module
 from assistant.music.renderer import MusicRenderer
 from assistant.app.session import Session
@@ -20,7 +21,7 @@ TAKE_MB = 0.256  # one 2 s sketch take: 32 kHz, stereo, 16 bit
 
 @pytest.fixture(autouse=True)
 def no_kept_from_other_tests(monkeypatch):
-    monkeypatch.setattr(renderer_module, "_KEPT", renderer_module.OrderedDict())
+    monkeypatch.setattr(renderer_module, "_KEPT", BoundedStore(limits.MAX_CONVERSATIONS_KEPT))
 
 
 def session(root: Path) -> Session:

@@ -6,7 +6,13 @@ import torch
 
 from assistant.music.int8 import RowScaledInt8Linear, int8_supported, quantize_linears
 
-pytestmark = pytest.mark.skipif(not int8_supported(), reason="needs fbgemm (x86)")
+pytestmark = pytest.mark.slow  # torch numerics of the music wing: the quick loop never imports torch
+
+
+@pytest.fixture(autouse=True)
+def fbgemm() -> None:
+    if not int8_supported():
+        pytest.skip("needs fbgemm (x86)")
 
 
 def _rows(n: int, width: int, seed: int) -> torch.Tensor:

@@ -15,6 +15,7 @@ from support.random_model import build_random_musicgen
 from assistant.app.refine import refine
 from assistant.app.services import make_session
 from assistant.music.sketch import SAMPLE_RATE, render_sketch
+from assistant.music.generation import GenerationParams
 
 pytestmark = pytest.mark.slow  # loads models, renders audio or starts the app
 
@@ -141,7 +142,7 @@ def test_fast_path_gives_plain_generates_tokens_under_greedy_decoding(tiny_model
     decoders = _capture_frame_decoders(monkeypatch)
     model = MusicGenModel(str(tiny_model), int8=False)
     prompts = ["techno at 130 bpm", "warm lofi hip hop"]
-    model.generate(prompts, [1, 2], 0.5, top_k=1)
+    model.generate(prompts, [1, 2], GenerationParams(duration_s=0.5, top_k=1))
     ours = decoders[0].codes(0, decoders[0].emitted)
     steps = ours.shape[-1] + model._model.decoder.num_codebooks - 1
     with torch.inference_mode():
@@ -156,8 +157,8 @@ def test_own_decode_loop_samples_what_generate_samples(tiny_model: Path, negativ
     ours = MusicGenModel(str(tiny_model), int8=False)
     theirs = MusicGenModel(str(tiny_model), int8=False, own_loop=False)
     prompts = ["techno at 130 bpm", "warm lofi hip hop with rhodes"]
-    a = ours.generate(prompts, [3, 4], 0.5, negative_prompt=negative)
-    b = theirs.generate(prompts, [3, 4], 0.5, negative_prompt=negative)
+    a = ours.generate(prompts, [3, 4], GenerationParams(duration_s=0.5, negative_prompt=negative))
+    b = theirs.generate(prompts, [3, 4], GenerationParams(duration_s=0.5, negative_prompt=negative))
     assert all(np.allclose(x, y, atol=1e-5) for x, y in zip(a, b))
 
 
@@ -166,8 +167,10 @@ def test_own_decode_loop_continues_an_audio_prompt_as_generate_does(tiny_model: 
     ours = MusicGenModel(str(tiny_model), int8=False)
     theirs = MusicGenModel(str(tiny_model), int8=False, own_loop=False)
     opening = ours.generate(["techno", "house"], [5, 6], 0.5)
-    a = ours.generate(["techno drop", "house chorus"], [7, 8], 0.5, audio_prompt=opening, negative_prompt=negative)
-    b = theirs.generate(["techno drop", "house chorus"], [7, 8], 0.5, audio_prompt=opening, negative_prompt=negative)
+    a = ours.generate(["techno drop", "house chorus"], [7, 8], GenerationParams(duration_s=0.5, negative_prompt=negative),
+                        audio_prompt=opening)
+    b = theirs.generate(["techno drop", "house chorus"], [7, 8], GenerationParams(duration_s=0.5, negative_prompt=negative),
+                        audio_prompt=opening)
     assert [len(x) for x in a] == [len(x) for x in b]
     assert len(a[0]) > len(opening[0])  # the continuation starts with its prompt
     assert all(np.allclose(x, y, atol=1e-4) for x, y in zip(a, b))
@@ -177,7 +180,7 @@ def test_streamed_chunks_are_the_take_and_match_a_one_shot_decode(tiny_model: Pa
     decoders = _capture_frame_decoders(monkeypatch)
     model = MusicGenModel(str(tiny_model))
     chunks = []
-    takes = model.generate(["techno", "house"], [1, 2], 3.0, on_chunk=chunks.append, chunk_s=1.0)
+    takes = model.generate(["techno", "house"], [1, 2], GenerationParams(duration_s=3.0, chunk_s=1.0), on_chunk=chunks.append)
     assert [round(len(c[0]) / model.sample_rate, 2) for c in chunks] == [1.0, 2.0]  # chunks double after the first
     frames = decoders[0].emitted
     assert frames == round(3.0 * model.frame_rate)
@@ -194,8 +197,8 @@ def test_streamed_chunks_are_the_take_and_match_a_one_shot_decode(tiny_model: Pa
 def test_exclusions_go_in_as_a_negative_prompt(tiny_model: Path) -> None:
     model = MusicGenModel(str(tiny_model))
     plain = model.generate(["house", "techno"], [1, 2], 0.5)
-    steered = model.generate(["house", "techno"], [1, 2], 0.5, negative_prompt="vocals, drums")
-    alone = model.generate(["techno"], [2], 0.5, negative_prompt="vocals, drums")
+    steered = model.generate(["house", "techno"], [1, 2], GenerationParams(duration_s=0.5, negative_prompt="vocals, drums"))
+    alone = model.generate(["techno"], [2], GenerationParams(duration_s=0.5, negative_prompt="vocals, drums"))
     assert len(steered) == 2 and len(steered[1]) == len(plain[1])
     assert not np.allclose(steered[1], plain[1], atol=1e-4)  # guidance now steers away from the exclusions
     assert np.allclose(steered[1], alone[0], atol=1e-5)  # and a seed still reproduces its take
@@ -209,7 +212,7 @@ def test_the_renderer_sends_the_briefs_exclusions(tiny_model: Path, tmp_path: Pa
     renderer = MusicRenderer("musicgen", tmp_path, str(tiny_model))
     seen = []
     real = renderer.model.generate_with_codes
-    renderer.model.generate_with_codes = lambda *a, **k: seen.append(k.get("negative_prompt")) or real(*a, **k)
+    renderer.model.generate_with_codes = lambda *a, **k: seen.append(a[2].negative_prompt) or real(*a, **k)
     brief, prompt, _ = refine("house at 124 bpm, no vocals, without drums")
     brief = brief.model_copy(update={"duration_s": 1.0})
     request = RenderRequest(brief=brief, seeds=[3], round_number=1, windows=generation_windows(brief),

@@ -8,6 +8,7 @@ import torch
 from assistant.music.decode_loop import DecodeLoop, fuse_projections
 from support.random_model import build_random_musicgen
 from assistant.music.static_decode import StaticDecodeLoop, bucket_for, counter_gumbel, drive
+from assistant.music.generation import GenerationParams
 
 pytestmark = pytest.mark.slow  # loads models, renders audio or starts the app
 
@@ -143,7 +144,7 @@ def test_the_graph_path_through_musicgenmodel_streams_reproducible_takes(tmp_pat
     alone = model.generate(["techno"], [22], 1.0)
     assert np.allclose(batch[1], alone[0], atol=1e-5) and len(alone[0]) >= model.sample_rate
     assert chunks and fractions[-1] == 1.0 and len(fractions) < 10  # checked per chunk, not per step
-    negative = model.generate(["techno"], [22], 1.0, negative_prompt="vocals")
+    negative = model.generate(["techno"], [22], GenerationParams(duration_s=1.0, negative_prompt="vocals"))
     assert not np.allclose(negative[0], alone[0], atol=1e-4)
     continued = model.generate(["techno"], [22], 0.5, audio_prompt=[alone[0][: model.sample_rate // 2]])
     assert len(continued[0]) > 0

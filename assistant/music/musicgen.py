@@ -18,6 +18,7 @@ import numpy as np
 from assistant.compute import in_passing_thread, one_at_a_time
 from assistant.limits import MUSICGEN_WINDOW_S
 from assistant.facts import Fact, FactError, fact
+from assistant.music.generation import DecodePath, GenerationParams, choose_path
 from assistant.takes import ChunkFn, ProgressFn  # noqa: F401  (ChunkFn: re-exported for the renderer)
 
 log = logging.getLogger(__name__)
@@ -189,7 +190,7 @@ GPU_EXTRA_PER_TAKE = 0.04
 GPU_LOAD_S, GPU_WARMUP_S, GPU_SAFETY = 20.0, 3.0, 2.0
 
 
-def estimate_gpu_seconds(takes: float, duration_s: float, path: str = "graphs") -> float:
+def estimate_gpu_seconds(takes: float, duration_s: float, path: str = DecodePath.GRAPHS.value) -> float:
     """A ZeroGPU lease for one round on `path`: load and warm-up, then the generation with a margin."""
     per_second = GPU_SECONDS_PER_AUDIO_SECOND[path]
     generation = per_second * float(duration_s) * (1 + GPU_EXTRA_PER_TAKE * (float(takes) - 1))
@@ -251,13 +252,11 @@ class MusicGenModel:
         self.batching = batching
         self.batch_window_s = batch_window_s  # None: limits.BATCH_WINDOW_S
         self._batcher = None
-        # assistant.music.decode_loop; off: transformers' generate(), the reference. None: on, everywhere: on an
-        # H100 the eager loop took 7.7 s for 10 s of audio against generate()'s 10.9 s.
-        self.own_loop = own_loop
-        # assistant.music.static_decode: fixed-shape steps with on-device sampling, replayed as CUDA graphs.
-        # None: on with CUDA (1.06 s for 10 s of audio on an H100), off on the CPU, where the eager loop
-        # with int8 weights is the measured fast path. On the CPU it runs the same steps eagerly.
-        self.graphs = graphs
+        # own_loop (assistant.music.decode_loop; off: transformers' generate()) and graphs
+        # (assistant.music.static_decode: CUDA graphs; on the CPU the same steps eagerly) ask for a decode
+        # path; None: the measured default (assistant.music.generation.choose_path). Chosen once, at load.
+        self._asked_path = (own_loop, graphs)
+        self.decode_path: Optional[DecodePath] = None
         self._graph_pool = None  # assistant.music.static_decode.RunnerPool, made on the first CUDA generation
         self.runner_factory = None  # builds a graph runner for a loop; None: CudaGraphSteps on CUDA (tests: a CPU stand-in)
         self._graph_lock = threading.Lock()
@@ -308,21 +307,26 @@ class MusicGenModel:
             model = model.to(device).eval()
             if device.startswith("cuda"):  # cuDNN attention costs ~1.7 ms of CPU per call at batch sizes this small
                 torch.backends.cuda.enable_cudnn_sdp(False)
-            if self.melody:  # our decode loops are built on cross-attention; melody prefixes its conditions
-                self.own_loop, self.graphs = False, False
-            if self.own_loop is None:
-                self.own_loop = True
-            if self.graphs is None:
-                self.graphs = device.startswith("cuda") and self.own_loop
+            self.decode_path = choose_path(device, self.melody, *self._asked_path)
             if self.batching is None:
                 self.batching = device.startswith("cuda") and not self.melody
-            if self.own_loop or self.graphs:
+            if self.decode_path.own_loop:
                 fuse_projections(model)
             if self.int8 is None:
                 self.int8 = device == "cpu" and int8_supported()
             if self.int8:
                 quantize_linears(model.decoder)  # batch-invariant int8, so takes stay batched
             self._model, self._processor, self.device = model, processor, device
+
+    @property
+    def own_loop(self) -> bool:
+        """It decodes with our own steps (known once loaded)."""
+        return self.decode_path is not None and self.decode_path.own_loop
+
+    @property
+    def graphs(self) -> bool:
+        """It decodes on the graph path (known once loaded)."""
+        return self.decode_path is DecodePath.GRAPHS
 
     def _explain(self, err: Exception) -> Fact:
         if Path(self.model_id).exists():
@@ -340,24 +344,26 @@ class MusicGenModel:
         cfg = self._model.config.audio_encoder
         return float(getattr(cfg, "frame_rate", None) or cfg.sampling_rate / np.prod(cfg.upsampling_ratios))
 
-    def generate(self, *args, **kwargs) -> list[np.ndarray]:
+    def generate(self, prompts: list[str], seeds: list[int], params: GenerationParams | float,
+                 **inputs) -> list[np.ndarray]:
         """The takes' audio alone (see generate_with_codes)."""
-        return self.generate_with_codes(*args, **kwargs).audio
+        return self.generate_with_codes(prompts, seeds, params, **inputs).audio
 
-    def generate_with_codes(self, prompts: list[str], seeds: list[int], duration_s: float, guidance_scale: float = 3.0,
-                            audio_prompt: Optional[list[np.ndarray]] = None, progress: Optional[ProgressFn] = None,
-                            cancel: Optional[threading.Event] = None, on_chunk: Optional[ChunkFn] = None,
-                            chunk_s: float = 1.0, negative_prompt: Optional[str] = None, top_k: int = 250,
-                            melody: Optional[np.ndarray] = None, prompt_codes: Optional[np.ndarray] = None
+    def generate_with_codes(self, prompts: list[str], seeds: list[int], params: GenerationParams | float, *,
+                            audio_prompt: Optional[list[np.ndarray]] = None, melody: Optional[np.ndarray] = None,
+                            prompt_codes: Optional[np.ndarray] = None, progress: Optional[ProgressFn] = None,
+                            cancel: Optional[threading.Event] = None, on_chunk: Optional[ChunkFn] = None
                             ) -> Generated:
-        """One batched call (see _generate); with batching on, a text-only request joins others that
-        arrive with it (assistant.music.batching) and gets its own takes back."""
+        """One batched call (see _generate_here); `params` is a GenerationParams, or a duration with
+        the defaults. With batching on, a text-only request joins others that arrive with it
+        (assistant.music.batching) and gets its own takes back."""
         self.load()
-        options = dict(duration_s=duration_s, guidance_scale=guidance_scale, chunk_s=chunk_s,
-                       negative_prompt=negative_prompt, top_k=top_k)
-        if not self.batching or self.melody or audio_prompt is not None or melody is not None or prompt_codes is not None:
-            return self._generate(prompts, seeds, progress=progress, cancel=cancel, on_chunk=on_chunk,
-                                  audio_prompt=audio_prompt, melody=melody, prompt_codes=prompt_codes, **options)
+        params = GenerationParams.of(params)
+        hooks = dict(progress=progress, cancel=cancel, on_chunk=on_chunk)
+        conditioned = audio_prompt is not None or melody is not None or prompt_codes is not None
+        if not self.batching or self.decode_path is DecodePath.MELODY or conditioned:
+            return self._generate(prompts, seeds, params, audio_prompt=audio_prompt, melody=melody,
+                                  prompt_codes=prompt_codes, **hooks)
         with self._lock:
             if self._batcher is None:
                 from assistant.limits import BATCH_WINDOW_S, TAKE_BUCKETS
@@ -367,9 +373,8 @@ class MusicGenModel:
                 pad = (lambda takes: bucket_for(takes, takes, TAKE_BUCKETS)) if self.graphs else None
                 window = BATCH_WINDOW_S if self.batch_window_s is None else self.batch_window_s
                 self._batcher = BatchScheduler(self._generate, window_s=window, pad_takes=pad)
-        key = (*sorted(options.items(), key=lambda item: item[0]), self._text_bucket(prompts, negative_prompt))
-        return self._batcher.submit(key, prompts, seeds, progress=progress, cancel=cancel, on_chunk=on_chunk,
-                                    **options)
+        key = (params, self._text_bucket(prompts, params.negative_prompt))
+        return self._batcher.submit(key, prompts, seeds, params=params, **hooks)
 
     def _text_bucket(self, prompts: list[str], negative_prompt: Optional[str]) -> int:
         """The padded token length these prompts are decoded at: a batch holds one, so no take's
@@ -382,74 +387,92 @@ class MusicGenModel:
             lengths = [len(ids) for ids in tokenizer(texts)["input_ids"]]
         return text_bucket(max(lengths))
 
-    def _generate(self, prompts: list[str], seeds: list[int], duration_s: float, **kwargs) -> Generated:
+    def _generate(self, prompts: list[str], seeds: list[int], params: GenerationParams, **inputs) -> Generated:
         """On the CPU one generation at a time, each in a passing thread (assistant.compute): two at
         once, or one beside an idle thread's libgomp team, ran at about half speed."""
         if not self.device.startswith("cpu"):
-            return self._generate_here(prompts, seeds, duration_s, **kwargs)
-        with one_at_a_time(self._cpu_turn, kwargs.get("cancel")):
-            return in_passing_thread(self._generate_here, prompts, seeds, duration_s, **kwargs)
+            return self._generate_here(prompts, seeds, params, **inputs)
+        with one_at_a_time(self._cpu_turn, inputs.get("cancel")):
+            return in_passing_thread(self._generate_here, prompts, seeds, params, **inputs)
 
-    def _generate_here(self, prompts: list[str], seeds: list[int], duration_s: float, guidance_scale: float = 3.0,
-                  audio_prompt: Optional[list[np.ndarray]] = None, progress: Optional[ProgressFn] = None,
-                  cancel: Optional[threading.Event] = None, on_chunk: Optional[ChunkFn] = None,
-                  chunk_s: float = 1.0, negative_prompt: Optional[str] = None, top_k: int = 250,
-                  melody: Optional[np.ndarray] = None, prompt_codes: Optional[np.ndarray] = None) -> Generated:
-        """One batched call: a mono float32 array per take, `duration_s` long after any prompt.
+    def _generate_here(self, prompts: list[str], seeds: list[int], params: GenerationParams,
+                       audio_prompt: Optional[list[np.ndarray]] = None, melody: Optional[np.ndarray] = None,
+                       prompt_codes: Optional[np.ndarray] = None, progress: Optional[ProgressFn] = None,
+                       cancel: Optional[threading.Event] = None, on_chunk: Optional[ChunkFn] = None) -> Generated:
+        """One batched call on the model's path: a mono float32 array per take, `params.duration_s`
+        long after any prompt.
 
         A prompt is audio to continue: `prompt_codes` (takes, codebooks, frames), a take's own tokens
         (no decode and re-encode between the parts), or `audio_prompt`, re-encoded through EnCodec. The
-        audio that comes back starts with the prompt. Runs in CUDA graphs, our own decode loop or
-        transformers' generate(). With a `negative_prompt`, guidance steers away from it instead of
-        from the empty text: SeededSampler guides, feeding both halves the same tokens, as CFG does."""
+        audio that comes back starts with the prompt. With a negative prompt, guidance steers away from
+        it instead of from the empty text: SeededSampler guides, feeding both halves the same tokens."""
         import torch
 
+        self.load()
+        codes = None if prompt_codes is None else torch.as_tensor(np.asarray(prompt_codes), dtype=torch.long)
+        steps = self._steps(params.duration_s, codes)
+        if self.decode_path is DecodePath.MELODY:
+            return self._generate_melody(prompts, seeds, steps, params, melody, codes, progress, cancel, on_chunk)
+        batch = self._text_batch(prompts, params.negative_text, audio_prompt)
+        # an audio prompt's continuation starts with the prompt: it is not streamed
+        streamed = None if audio_prompt is not None or codes is not None else on_chunk
+        with torch.inference_mode():
+            if self.decode_path.own_loop:
+                return self._own_decode(batch, seeds, steps, params, codes, audio_prompt, streamed, progress, cancel)
+            # transformers decodes an audio prompt's continuation itself
+            frames = None if audio_prompt is not None else self._frames(len(seeds), streamed, params)
+            sampler = self._sampler(seeds, steps, params, progress, cancel, frames)
+            return self._generate_with_transformers(batch, codes, params, steps, sampler, frames, len(seeds),
+                                                    len(prompts))
+
+    def _steps(self, duration_s: float, codes) -> int:
+        """Decode steps for `duration_s` of new audio. The delay pattern spends num_codebooks - 1 steps
+        before the last codebook's first frame; a prompt's frames are known, less the positions the
+        pattern leaves open after them."""
+        num_codebooks = self._model.decoder.num_codebooks
+        new_frames = int(round(min(duration_s, MAX_WINDOW_S) * self.frame_rate))
+        if codes is None:
+            return new_frames + num_codebooks - 1
+        return codes.shape[-1] + new_frames + num_codebooks - self._known_positions(codes.shape[-1])
+
+    def _frames(self, takes: int, on_chunk: Optional[ChunkFn], params: GenerationParams) -> FrameDecoder:
+        return FrameDecoder(self, takes, self._model.decoder.num_codebooks, on_chunk, chunk_s=params.chunk_s)
+
+    def _sampler(self, seeds: list[int], steps: int, params: GenerationParams, progress: Optional[ProgressFn],
+                 cancel: Optional[threading.Event], frames: Optional[FrameDecoder]):
+        return _sampler_class()(seeds, self._model.decoder.num_codebooks, params.guidance_scale, top_k=params.top_k,
+                                temperature=1.0, total_steps=steps, progress=progress, cancel=cancel, frames=frames)
+
+    def _own_decode(self, batch, seeds: list[int], steps: int, params: GenerationParams, codes,
+                    audio_prompt: Optional[list[np.ndarray]], streamed: Optional[ChunkFn],
+                    progress: Optional[ProgressFn], cancel: Optional[threading.Event]) -> Generated:
+        """Our own steps: replayed graphs on the graph path (a shape whose graph failed, or is in its
+        retry period, decodes eagerly), else the eager decode loop."""
         from assistant.music.decode_loop import DecodeLoop
         from assistant.music.static_decode import GraphFailed
 
-        self.load()
-        model = self._model
-        num_codebooks = model.decoder.num_codebooks
-        new_frames = int(round(min(duration_s, MAX_WINDOW_S) * self.frame_rate))
-        codes = None if prompt_codes is None else torch.as_tensor(np.asarray(prompt_codes), dtype=torch.long)
-        # The delay pattern spends num_codebooks - 1 steps before the last codebook's first frame; a
-        # prompt's frames are known, less the positions the pattern leaves open after them.
-        steps = new_frames + num_codebooks - 1 if codes is None else \
-            codes.shape[-1] + new_frames + num_codebooks - self._known_positions(codes.shape[-1])
-        if self.melody:
-            return self._generate_melody(prompts, seeds, steps, guidance_scale, melody, progress, cancel,
-                                         on_chunk, chunk_s, top_k, codes)
-        negative = bool(negative_prompt) and guidance_scale > 1
-        batch = self._text_batch(prompts, negative_prompt if negative else None, audio_prompt)
-        unconditional_half = guidance_scale > 1 and not negative
-        continued = audio_prompt is not None or codes is not None
-        rows = None  # the prompt as the decode loops take it: (sequences * codebooks, frames)
-        if codes is not None:
-            rows = codes.reshape(-1, codes.shape[-1]).to(model.device)
-            rows = rows.repeat(2, 1) if unconditional_half or negative else rows
-        # transformers decodes an audio prompt's continuation (its audio starts with the prompt) itself
-        frames = FrameDecoder(self, len(seeds), num_codebooks, None if continued else on_chunk,
-                              chunk_s=chunk_s) if self.own_loop or audio_prompt is None else None
-        sampler = _sampler_class()(seeds, num_codebooks, guidance_scale, top_k=top_k, temperature=1.0,
-                                   total_steps=steps, progress=progress, cancel=cancel,
-                                   frames=None if self.own_loop else frames)
-        with torch.inference_mode():
-            if audio_prompt is not None and (self.own_loop or self.graphs):
-                rows = self._prompt_codes(batch, unconditional_half)
-            if self.graphs:
-                try:
-                    if self._static_run(batch, unconditional_half, seeds, steps, rows, frames, guidance_scale,
-                                        top_k, progress, cancel):
-                        return Generated(frames.finish(), frames.all_codes())
-                except GraphFailed:  # this shape decodes eagerly for a while (the pool logged it); others keep graphs
-                    frames = FrameDecoder(self, len(seeds), num_codebooks, None if continued else on_chunk,
-                                          chunk_s=chunk_s)
-            if self.own_loop:
-                DecodeLoop(model, batch["input_ids"], batch["attention_mask"], unconditional_half).run(
-                    sampler.choose, steps, prompt_codes=rows, on_tokens=frames.put)
-                return Generated(frames.finish(), frames.all_codes())
-            return self._generate_with_transformers(batch, codes, negative, guidance_scale, steps, sampler, frames,
-                                                    len(seeds), len(prompts))
+        rows = self._prompt_rows(batch, codes, audio_prompt, params)
+        if self.decode_path is DecodePath.GRAPHS:
+            frames = self._frames(len(seeds), streamed, params)
+            try:
+                if self._static_run(batch, params, seeds, steps, rows, frames, progress, cancel):
+                    return Generated(frames.finish(), frames.all_codes())
+            except GraphFailed:  # this shape decodes eagerly for a while (the pool logged it); others keep graphs
+                pass
+        frames = self._frames(len(seeds), streamed, params)
+        sampler = self._sampler(seeds, steps, params, progress, cancel, frames=None)
+        DecodeLoop(self._model, batch["input_ids"], batch["attention_mask"], params.unconditional_half).run(
+            sampler.choose, steps, prompt_codes=rows, on_tokens=frames.put)
+        return Generated(frames.finish(), frames.all_codes())
+
+    def _prompt_rows(self, batch, codes, audio_prompt: Optional[list[np.ndarray]], params: GenerationParams):
+        """The prompt as our decode loops take it, (sequences * codebooks, frames); None without one."""
+        if audio_prompt is not None:
+            return self._prompt_codes(batch, params.unconditional_half)
+        if codes is None:
+            return None
+        rows = codes.reshape(-1, codes.shape[-1]).to(self._model.device)
+        return rows.repeat(2, 1) if params.guidance_scale > 1 else rows  # both halves of the guidance
 
     def _text_batch(self, prompts: list[str], negative_prompt: Optional[str],
                     audio_prompt: Optional[list[np.ndarray]]):
@@ -466,28 +489,28 @@ class MusicGenModel:
         with self._text_lock:
             batch = self._processor(**inputs)
         batch = batch.to(model.device)
-        if self.own_loop:
+        if self.decode_path.own_loop:
             batch["input_ids"], batch["attention_mask"] = padded_text(
                 batch["input_ids"], batch["attention_mask"], self._pad_id())
         if "input_values" in batch and batch["input_values"].dtype != model.dtype:
             batch["input_values"] = batch["input_values"].to(model.dtype)
         return batch
 
-    def _generate_with_transformers(self, batch, codes, negative: bool, guidance_scale: float, steps: int,
-                                    sampler, frames, takes: int, texts: int) -> Generated:
-        """transformers' generate(), our sampler choosing each token (the path with `own_loop` off)."""
+    def _generate_with_transformers(self, batch, codes, params: GenerationParams, steps: int, sampler, frames,
+                                    takes: int, texts: int) -> Generated:
+        """transformers' generate(), our sampler choosing each token (the generate path)."""
         from transformers import LogitsProcessorList
 
         model = self._model
         extra = {}
         if codes is not None:  # generate() continues the codes; our frame decoder hears them first
             extra["decoder_input_ids"] = codes.reshape(-1, codes.shape[-1]).to(model.device).repeat(
-                2 if negative else 1, 1)
+                2 if params.negative else 1, 1)
             frames.follow(*self._delayed(extra["decoder_input_ids"][: takes * model.decoder.num_codebooks], steps))
         try:
             audio = model.generate(**batch, **extra, do_sample=False,
-                                   guidance_scale=1.0 if negative else guidance_scale, max_new_tokens=steps,
-                                   logits_processor=LogitsProcessorList([sampler]))
+                                   guidance_scale=1.0 if params.negative else params.guidance_scale,
+                                   max_new_tokens=steps, logits_processor=LogitsProcessorList([sampler]))
         except StopAfterLastStep:
             return Generated(frames.finish(), frames.all_codes())
         if frames is not None:  # generate() stopped early without an error: keep what was sampled
@@ -546,10 +569,9 @@ class MusicGenModel:
 
         return in_passing_thread(encoded)
 
-    def _generate_melody(self, prompts: list[str], seeds: list[int], steps: int, guidance_scale: float,
-                         melody: Optional[np.ndarray], progress: Optional[ProgressFn],
-                         cancel: Optional[threading.Event], on_chunk: Optional[ChunkFn], chunk_s: float,
-                         top_k: int, codes=None) -> Generated:
+    def _generate_melody(self, prompts: list[str], seeds: list[int], steps: int, params: GenerationParams,
+                         melody: Optional[np.ndarray], codes, progress: Optional[ProgressFn],
+                         cancel: Optional[threading.Event], on_chunk: Optional[ChunkFn]) -> Generated:
         """MusicGen-melody through transformers' generate(), with our seeded sampler: the text and the
         clip's one-hot chroma (`melody`, mono at the model's rate; None: text only) condition every take;
         `codes` (takes, codebooks, frames) are a take's own tokens to continue."""
@@ -566,34 +588,31 @@ class MusicGenModel:
         if melody is not None:
             chroma = melody_chroma(melody, self.sample_rate).to(model.device, model.dtype)
             features = chroma[None].repeat(len(prompts), 1, 1)
-        num_codebooks = model.config.decoder.num_codebooks
-        frames = FrameDecoder(self, len(seeds), num_codebooks, on_chunk if codes is None else None, chunk_s=chunk_s)
+        frames = self._frames(len(seeds), on_chunk if codes is None else None, params)
         extra = {}
         if codes is not None:
             extra["decoder_input_ids"] = codes.reshape(-1, codes.shape[-1]).to(model.device)
             frames.follow(*self._delayed(extra["decoder_input_ids"], steps))
-        sampler = _sampler_class()(seeds, num_codebooks, guidance_scale, top_k=top_k, temperature=1.0,
-                                   total_steps=steps, progress=progress, cancel=cancel, frames=frames)
+        sampler = self._sampler(seeds, steps, params, progress, cancel, frames)
         with torch.inference_mode():
             try:
                 model.generate(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                               input_features=features, do_sample=False, guidance_scale=guidance_scale,
+                               input_features=features, do_sample=False, guidance_scale=params.guidance_scale,
                                max_new_tokens=steps, logits_processor=LogitsProcessorList([sampler]), **extra)
             except StopAfterLastStep:
                 pass
         return Generated(frames.finish(), frames.all_codes())
 
-    def _static_run(self, batch, unconditional_half: bool, seeds: list[int], steps: int, prompt_codes,
-                    frames: "FrameDecoder", guidance_scale: float, top_k: int, progress: Optional[ProgressFn],
-                    cancel: Optional[threading.Event]) -> bool:
+    def _static_run(self, batch, params: GenerationParams, seeds: list[int], steps: int, prompt_codes,
+                    frames: "FrameDecoder", progress: Optional[ProgressFn], cancel: Optional[threading.Event]) -> bool:
         """The graph path: one prepared StaticDecodeLoop, its steps replayed by a runner checked out of
         the process's RunnerPool (eagerly where there is no runner: the CPU); progress and cancel between
         chunks. False, with nothing decoded, while this batch shape is in its retry period after a failure;
         GraphFailed when its runner fails now."""
         from assistant.music.static_decode import CudaGraphSteps, RunnerPool, StaticDecodeLoop, drive
 
-        loop = StaticDecodeLoop(self._model, batch["input_ids"], batch["attention_mask"], unconditional_half,
-                                seeds, guidance_scale=guidance_scale, top_k=top_k)
+        loop = StaticDecodeLoop(self._model, batch["input_ids"], batch["attention_mask"], params.unconditional_half,
+                                seeds, guidance_scale=params.guidance_scale, top_k=params.top_k)
         loop.prepare(steps, prompt_codes)
         def check(done: int) -> None:
             if cancel is not None and cancel.is_set():

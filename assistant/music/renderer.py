@@ -25,6 +25,7 @@ from assistant.compute import one_at_a_time
 from assistant.music import audio as post
 from assistant.music.clips import SAMPLE_RATE as CLIP_RATE
 from assistant.music.musicgen import DEFAULT_MODEL, ChunkFn, MusicGenModel, MusicGenUnavailable, batching_by_default
+from assistant.music.generation import GenerationParams
 from assistant.music.sketch import SAMPLE_RATE as SKETCH_RATE
 from assistant.music.sketch import unmixed as unmixed_sketch
 from assistant.music.sketch import bpm_of, lead_after, melody_pitches, render_buses
@@ -265,8 +266,9 @@ class MusicRenderer:
             seconds = min(part_max, extra_s - done)
             prompt = np.stack([c[:, -context:] for c in codes])
             made = self.model.generate_with_codes(
-                [request.windows[-1].prompt] * len(seeds), [(s + 7919 * part) % (limits.SEED_MAX + 1) for s in seeds], seconds,
-                prompt_codes=prompt, negative_prompt=request.negative_prompt, cancel=cancel,
+                [request.windows[-1].prompt] * len(seeds), [(s + 7919 * part) % (limits.SEED_MAX + 1) for s in seeds],
+                GenerationParams(duration_s=seconds, negative_prompt=request.negative_prompt),
+                prompt_codes=prompt, cancel=cancel,
                 melody=melody if self.model.melody else None,
                 progress=lambda f, _, p=part: progress((p + f) / parts))
             start = max(0, prompt.shape[-1] * hop - fade)  # the part starts with the prompt: keep a little to crossfade
@@ -451,23 +453,21 @@ class MusicRenderer:
 
             part_seeds = [(s + 7919 * index) % (limits.SEED_MAX + 1) for s in seeds]
             texts = [window.prompt] * len(seeds)
+            params = GenerationParams(duration_s=window.seconds, negative_prompt=request.negative_prompt)
             if out is None:
-                made = self.model.generate_with_codes(texts, part_seeds, window.seconds, progress=part_progress,
-                                                      cancel=cancel, on_chunk=on_chunk, melody=follow,
-                                                      negative_prompt=request.negative_prompt)
+                made = self.model.generate_with_codes(texts, part_seeds, params, progress=part_progress,
+                                                      cancel=cancel, on_chunk=on_chunk, melody=follow)
                 out, codes = made.audio, made.codes
                 continue
             if codes is not None:  # from the window's own tokens: no decode and re-encode between them
                 prompt = codes[:, :, -context:]
-                made = self.model.generate_with_codes(texts, part_seeds, window.seconds, prompt_codes=prompt,
-                                                      progress=part_progress, cancel=cancel, melody=follow,
-                                                      negative_prompt=request.negative_prompt)
+                made = self.model.generate_with_codes(texts, part_seeds, params, prompt_codes=prompt,
+                                                      progress=part_progress, cancel=cancel, melody=follow)
                 starts = [prompt.shape[-1] * hop] * len(seeds)
             else:  # transformers' generate() keeps no codes: its audio's tail, re-encoded
                 tails = [clip[-int(context_s * rate):] for clip in out]
-                made = self.model.generate_with_codes(texts, part_seeds, window.seconds, audio_prompt=tails,
-                                                      progress=part_progress, cancel=cancel,
-                                                      negative_prompt=request.negative_prompt)
+                made = self.model.generate_with_codes(texts, part_seeds, params, audio_prompt=tails,
+                                                      progress=part_progress, cancel=cancel)
                 starts = [len(t) for t in tails]
             # The continuation starts with the prompt it was given; keep a little of it to crossfade.
             out = [crossfade(clip, part[max(0, start - fade):], fade) for clip, part, start in zip(out, made.audio, starts)]
