@@ -185,12 +185,12 @@ def _sampler_class():
 # Seconds of GPU time per second of audio for each decode path, measured on an H100 with random
 # weights of musicgen-small's size (shared/perf/h100-decode-step.md): 10 s of audio took 1.06 s as
 # graphs, 7.7 s in the eager loop, 10.9 s through generate(); 4 takes cost about 4% more than 1.
-GPU_SECONDS_PER_AUDIO_SECOND = {"graphs": 0.106, "loop": 0.77, "generate": 1.09}
+GPU_SECONDS_PER_AUDIO_SECOND = {DecodePath.GRAPHS: 0.106, DecodePath.LOOP: 0.77, DecodePath.GENERATE: 1.09}
 GPU_EXTRA_PER_TAKE = 0.04
 GPU_LOAD_S, GPU_WARMUP_S, GPU_SAFETY = 20.0, 3.0, 2.0
 
 
-def estimate_gpu_seconds(takes: float, duration_s: float, path: str = DecodePath.GRAPHS.value) -> float:
+def estimate_gpu_seconds(takes: float, duration_s: float, path: DecodePath = DecodePath.GRAPHS) -> float:
     """A ZeroGPU lease for one round on `path`: load and warm-up, then the generation with a margin."""
     per_second = GPU_SECONDS_PER_AUDIO_SECOND[path]
     generation = per_second * float(duration_s) * (1 + GPU_EXTRA_PER_TAKE * (float(takes) - 1))
@@ -317,11 +317,6 @@ class MusicGenModel:
             if self.int8:
                 quantize_linears(model.decoder)  # batch-invariant int8, so takes stay batched
             self._model, self._processor, self.device = model, processor, device
-
-    @property
-    def own_loop(self) -> bool:
-        """It decodes with our own steps (known once loaded)."""
-        return self.decode_path is not None and self.decode_path.own_loop
 
     @property
     def graphs(self) -> bool:
